@@ -1,0 +1,133 @@
+# pinmail — build, test and demo. `make` builds build/pinmail (static, musl).
+# See README.md. Third-party source is fetched from Debian at build time.
+
+B        := build
+TP       := $(B)/third_party
+NPROC    := $(shell nproc 2>/dev/null || echo 2)
+
+# BearSSL from Debian's source package; the tarball must match this SHA-256.
+BEARSSL_ORIG   := bearssl_0.6+dfsg.1.orig.tar.xz
+BEARSSL_SHA256 := 102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
+BEARSSL_DIR    := $(TP)/bearssl-0.6
+# No BearSSL-internal clock: time reaches the X.509 code only through the
+# port, so "no trustworthy clock" is the same decision on every target.
+BEARSSL_DEFS   := -DBR_USE_UNIX_TIME=0
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla -Wformat=2 \
+            $(if $(WERROR),-Werror)
+INC      := -Isrc -Iport/posix -I$(BEARSSL_DIR)/inc
+
+# Flavours: "musl" is the shipped static binary; "host" is glibc gcc with
+# sanitizers for unit tests.
+musl_CC      := musl-gcc
+musl_CFLAGS  := -std=c99 -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+musl_LDFLAGS := -static -Wl,--gc-sections -s
+host_CC      := gcc
+host_CFLAGS  := -std=c99 -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+host_LDFLAGS := -fsanitize=address,undefined
+musl_BRFLAGS := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+host_BRFLAGS := -O2 -g
+
+SRC_C    := $(wildcard src/*.c)
+PORT_C   := $(wildcard port/posix/*.c)
+UNIT_C   := $(wildcard tests/unit/test_*.c)
+
+musl_OBJ := $(SRC_C:%.c=$(B)/musl/%.o) $(PORT_C:%.c=$(B)/musl/%.o)
+host_CORE := $(SRC_C:%.c=$(B)/host/%.o)
+UNIT_BIN := $(UNIT_C:tests/unit/%.c=$(B)/host/tests/%)
+
+.PHONY: all size check unit e2e demo certs setup setup-test check-alloc \
+        check-freestanding clean distclean
+.DELETE_ON_ERROR:
+
+all: $(B)/pinmail $(B)/sendmail
+
+setup:
+	@.ci/setup build
+setup-test:
+	@.ci/setup test
+
+# --- BearSSL from Debian's source package ---------------------------------
+$(TP)/$(BEARSSL_ORIG):
+	@.ci/setup build
+	mkdir -p $(TP)
+	cd $(TP) && apt-get source --download-only bearssl >/dev/null 2>apt-source.log || \
+	  { cat apt-source.log >&2; exit 1; }
+	@test -f $@ || { echo "no $(BEARSSL_ORIG) after apt-get source" >&2; exit 1; }
+
+$(BEARSSL_DIR)/.unpacked: $(TP)/$(BEARSSL_ORIG)
+	@echo "$(BEARSSL_SHA256)  $<" | sha256sum -c --quiet - || \
+	  { echo "$<: SHA-256 differs from the value in the Makefile; refusing to build" >&2; exit 1; }
+	rm -rf $(BEARSSL_DIR) && tar -C $(TP) -xJf $<
+	touch $@
+
+# One archive per flavour; the linker takes only what the profile references.
+$(B)/%/libbearssl.a: $(BEARSSL_DIR)/.unpacked
+	@mkdir -p $(B)/$*/bearssl
+	@echo "  BEARSSL $*"
+	@cd $(BEARSSL_DIR)/src && find . -name '*.c' | sed 's|^\./||' | \
+	  xargs -P $(NPROC) -I{} sh -c 'o=$(CURDIR)/$(B)/$*/bearssl/$$(echo {} | tr / _ | sed s/\\.c$$/.o/); \
+	    $($*_CC) $($*_BRFLAGS) $(BEARSSL_DEFS) -w -I../inc -I. -c {} -o $$o' 
+	@rm -f $@ && ar rcs $@ $(B)/$*/bearssl/*.o
+
+# --- pinmail ---------------------------------------------------------------
+$(B)/musl/%.o: %.c $(wildcard src/*.h port/posix/*.h) $(BEARSSL_DIR)/.unpacked
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(musl_CC) $(musl_CFLAGS) $(WARN) $(INC) -c $< -o $@
+
+$(B)/host/%.o: %.c $(wildcard src/*.h port/posix/*.h tests/unit/*.h) $(BEARSSL_DIR)/.unpacked
+	@mkdir -p $(@D)
+	@$(host_CC) $(host_CFLAGS) $(WARN) $(INC) -Itests/unit -c $< -o $@
+
+$(B)/pinmail: $(musl_OBJ) $(B)/musl/libbearssl.a
+	@echo "  LD      $@"
+	@$(musl_CC) $(musl_LDFLAGS) -o $@ $(musl_OBJ) $(B)/musl/libbearssl.a
+
+$(B)/sendmail: $(B)/pinmail
+	ln -sf pinmail $@
+
+size: $(B)/pinmail
+	@size $(B)/pinmail
+	@printf 'build/pinmail: %s bytes on disk (static, stripped)\n' "$$(stat -c %s $(B)/pinmail)"
+
+# --- tests -----------------------------------------------------------------
+$(B)/host/tests/%: $(B)/host/tests/unit/%.o $(host_CORE) $(B)/host/libbearssl.a
+	@mkdir -p $(@D)
+	@$(host_CC) $(host_LDFLAGS) -o $@ $^
+
+certs: $(B)/certs/.done
+$(B)/certs/.done: certs/gen.sh
+	@.ci/setup test
+	certs/gen.sh $(B)/certs
+	touch $@
+
+unit: $(UNIT_BIN) certs
+
+check: all unit certs
+	@.ci/setup test
+	tests/run
+
+# No allocator in the core or the port: nothing may even reference one.
+check-alloc: $(musl_OBJ)
+	@bad=$$(for o in $^; do nm -u $$o | grep -qwE 'malloc|calloc|realloc|free|strdup|strndup|_sbrk' && echo $$o; done); \
+	  if [ -n "$$bad" ]; then echo "allocator referenced by: $$bad" >&2; exit 1; fi; \
+	  echo "check-alloc: $(words $^) objects, none references an allocator"
+
+# The core must build freestanding for a Cortex-M.
+check-freestanding: $(BEARSSL_DIR)/.unpacked
+	@mkdir -p $(B)/arm
+	@for f in $(SRC_C); do \
+	  arm-none-eabi-gcc -std=c99 -mcpu=cortex-m3 -mthumb -Os -ffreestanding $(WARN) -Werror \
+	    -Isrc -I$(BEARSSL_DIR)/inc -c $$f -o $(B)/arm/$$(basename $$f .c).o || exit 1; done; \
+	  echo "check-freestanding: $(words $(SRC_C)) files of src/ build for arm-none-eabi -ffreestanding"
+
+demo: all certs
+	@.ci/setup test
+	tests/demo
+
+clean:
+	rm -rf $(B)/musl $(B)/host $(B)/pinmail $(B)/sendmail $(B)/certs $(B)/arm
+distclean:
+	rm -rf $(B)

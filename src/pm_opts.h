@@ -1,0 +1,109 @@
+/*
+ * pm_opts.h — every compile-time option of pinmail, in one place.
+ *
+ * A build may define PM_USER_OPTS as a header name ("board_opts.h"); it is
+ * included first, so anything it defines wins. Each option below is then
+ * given its default, with what it costs. Derived values and consistency
+ * checks come last.
+ */
+#ifndef PM_OPTS_H
+#define PM_OPTS_H
+
+#ifdef PM_USER_OPTS
+#include PM_USER_OPTS
+#endif
+
+#include <bearssl.h>
+
+/* TLS input buffer, bytes. BR_SSL_BUFSIZE_INPUT (16709) accepts any record;
+ * smaller only works with servers that honour max_fragment_length.
+ * RAM: exactly this many bytes in pm_session. */
+#ifndef PM_TLS_IBUF_SIZE
+#define PM_TLS_IBUF_SIZE BR_SSL_BUFSIZE_INPUT
+#endif
+
+/* TLS output buffer, bytes. Full size (16469) sends bulk data in maximal
+ * records; the minimum is 597 (512 bytes of payload + 85 of overhead), and a
+ * small buffer makes BearSSL offer max_fragment_length, which is harmless.
+ * RAM: exactly this many bytes in pm_session. */
+#ifndef PM_TLS_OBUF_SIZE
+#define PM_TLS_OBUF_SIZE BR_SSL_BUFSIZE_OUTPUT
+#endif
+
+/* Longest SMTP reply line kept, CRLF included (RFC 5321 4.5.3.1.5 says 512).
+ * Longer lines fail the session as a protocol error. RAM: this many bytes. */
+#ifndef PM_REPLY_LINE_MAX
+#define PM_REPLY_LINE_MAX 512
+#endif
+
+/* Most lines accepted in one multi-line reply; a server that sends more is
+ * hostile or broken. No RAM cost: lines are parsed one at a time. */
+#ifndef PM_REPLY_LINES_MAX
+#define PM_REPLY_LINES_MAX 64
+#endif
+
+/* Text of the last failing reply kept for the error message. RAM: bytes. */
+#ifndef PM_REPLY_TEXT_MAX
+#define PM_REPLY_TEXT_MAX 256
+#endif
+
+/* Longest command line pinmail formats (AUTH PLAIN with its initial
+ * response is the longest). RAM: this many bytes in pm_smtp. */
+#ifndef PM_CMD_MAX
+#define PM_CMD_MAX 1024
+#endif
+
+/* Longest user name or password accepted for AUTH. No RAM of its own. */
+#ifndef PM_CRED_MAX
+#define PM_CRED_MAX 255
+#endif
+
+/* Most envelope recipients per message. RAM: 4 bytes each in pm_smtp
+ * (per-recipient reply code). */
+#ifndef PM_RCPT_MAX
+#define PM_RCPT_MAX 256
+#endif
+
+/* Longest address (RFC 5321 4.5.3.1.3: a path is at most 256 octets). */
+#ifndef PM_ADDR_MAX
+#define PM_ADDR_MAX 256
+#endif
+
+/* Most tlsa records configured at once (current + next, EE + TA, ...).
+ * RAM: 8 bytes per record in the verifier; record data is caller-owned. */
+#ifndef PM_TLSA_MAX
+#define PM_TLSA_MAX 8
+#endif
+
+/* Longest record data accepted for matching type 0 (full certificate or
+ * key, compared as it streams; no copy is made). */
+#ifndef PM_TLSA_DATA_MAX
+#define PM_TLSA_DATA_MAX 4096
+#endif
+
+/* Most certificates examined in a chain. */
+#ifndef PM_CHAIN_MAX
+#define PM_CHAIN_MAX 8
+#endif
+
+/* 1: keep an SMTP transcript hook (pm_smtp_params.trace). Flash: ~200 B. */
+#ifndef PM_TRACE
+#define PM_TRACE 1
+#endif
+
+/* ---- derived values and checks ---- */
+
+#if PM_TLS_OBUF_SIZE < 597
+#error "PM_TLS_OBUF_SIZE must be at least 597 (512 + 85)"
+#endif
+#if PM_TLS_IBUF_SIZE < 597
+#error "PM_TLS_IBUF_SIZE must be at least 597"
+#endif
+#if PM_REPLY_LINE_MAX < 512
+#error "PM_REPLY_LINE_MAX below 512 rejects replies RFC 5321 allows"
+#endif
+#if PM_CMD_MAX < 64 + PM_ADDR_MAX || PM_CMD_MAX < 16 + ((2 * PM_CRED_MAX + 4) / 3 + 1) * 4
+#error "PM_CMD_MAX is too small for MAIL/RCPT with PM_ADDR_MAX or AUTH with PM_CRED_MAX"
+#endif
+
+#endif /* PM_OPTS_H */

@@ -1,0 +1,128 @@
+/*
+ * pm_smtp.h — the SMTP submission engine, sans I/O.
+ *
+ * The engine never touches a socket. Like BearSSL's engine it is driven by
+ * its caller: pm_smtp_output() asks it for bytes to send, pm_smtp_input()
+ * hands it bytes received, pm_smtp_wants() says which of the two it needs.
+ * It speaks to an already authenticated channel (TLS is below it).
+ *
+ * One submission, in order: greeting 220; EHLO; AUTH PLAIN (initial
+ * response) or LOGIN when credentials are set, chosen from the EHLO reply;
+ * MAIL, every RCPT and DATA in one flight when PIPELINING is offered, one
+ * by one otherwise; the message, with bare CR or LF turned into CRLF,
+ * dot-stuffing (RFC 5321 4.5.2) and a final CRLF if the message lacked one;
+ * the final "."; QUIT (in the same flight as the "." when pipelining).
+ * Recipients refused while others are accepted do not stop the message;
+ * they are reported in rcpt_code[] and as PM_ERR_RCPT.
+ *
+ * Reply lines are bounded (PM_REPLY_LINE_MAX) and so is the number of lines
+ * in one reply (PM_REPLY_LINES_MAX): a hostile server cannot overflow or
+ * stall the parser. The first error is kept (sticky) with the server's code
+ * and text.
+ */
+#ifndef PM_SMTP_H
+#define PM_SMTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pm_opts.h"
+#include "pm_err.h"
+
+/* Reads message bytes for the DATA phase. Writes up to cap bytes to buf and
+ * sets *got; *got == 0 means end of message. Returns 0 or an error
+ * (PM_ERR_READ), which fails the session without sending the final "." so a
+ * truncated message is never delivered. */
+typedef int (*pm_read_fn)(void *ctx, uint8_t *buf, size_t cap, size_t *got);
+
+/* Receives each line of the transcript, without CRLF: dir is 'C' for what
+ * was sent, 'S' for what was received. Secrets never reach it: AUTH
+ * arguments arrive masked. Message content is not traced. */
+typedef void (*pm_trace_fn)(void *ctx, char dir, const char *line, size_t len);
+
+/* Everything the engine is told. All pointers are kept, not copied: they
+ * must stay valid until the engine is done. */
+typedef struct {
+	const char *helo;              /* EHLO argument */
+	const char *user;              /* NULL: no AUTH */
+	const char *pass;
+	const char *from;              /* envelope sender ("" for <>) */
+	const char *const *rcpt;       /* envelope recipients */
+	size_t nrcpt;
+	pm_read_fn read;
+	void *read_ctx;
+	pm_trace_fn trace;             /* NULL: no transcript */
+	void *trace_ctx;
+} pm_smtp_params;
+
+/* EHLO extensions pinmail uses (pm_smtp.ext). */
+#define PM_EXT_PIPELINING  0x01u
+#define PM_EXT_AUTH_PLAIN  0x02u
+#define PM_EXT_AUTH_LOGIN  0x04u
+#define PM_EXT_8BITMIME    0x08u
+#define PM_EXT_SMTPUTF8    0x10u
+#define PM_EXT_CHUNKING    0x20u
+#define PM_EXT_DSN         0x40u
+
+/* What the engine needs next (pm_smtp_wants). */
+#define PM_SMTP_WANT_OUTPUT 0x01u      /* call pm_smtp_output */
+#define PM_SMTP_WANT_INPUT  0x02u      /* waiting for a server reply */
+#define PM_SMTP_DONE        0x04u      /* finished: see err */
+
+/* The engine context. Public so the caller can place it; opaque by
+ * contract: read results through the fields documented "result". */
+typedef struct {
+	pm_smtp_params p;
+	uint8_t state;
+	uint8_t sent;                  /* this state's command is formatted */
+	uint8_t quit_early;            /* QUIT went with the final "." */
+	uint8_t at_bol, skip_lf, eof;  /* message transform state */
+	uint8_t delivered;             /* result: the final "." got 250 */
+	unsigned ext;                  /* result: PM_EXT_* offered by the server */
+	size_t next;                   /* transaction commands formatted so far */
+	size_t answered;               /* transaction replies received so far */
+	size_t awaiting;               /* replies owed by the server */
+	size_t accepted;               /* result: recipients accepted */
+	uint16_t rcpt_code[PM_RCPT_MAX];   /* result: reply code per recipient */
+
+	/* output: one formatted command at a time */
+	char cmd[PM_CMD_MAX];
+	size_t cmd_len, cmd_off;
+	unsigned cmd_replies;          /* replies the command in cmd will get */
+
+	/* input: the reply being assembled */
+	char line[PM_REPLY_LINE_MAX];
+	size_t line_len;
+	unsigned nlines;               /* lines so far in the current reply */
+	int code;                      /* code of the current reply */
+	char cur_text[PM_REPLY_TEXT_MAX];
+	size_t cur_len;
+
+	/* result: the first error, and the reply that caused it */
+	int err;
+	int reply_code;
+	const char *stage;             /* "greeting", "EHLO", "AUTH", "MAIL", ... */
+	char reply_text[PM_REPLY_TEXT_MAX];
+} pm_smtp;
+
+/* Start an engine for one submission. Returns 0, PM_ERR_NO_RCPT,
+ * PM_ERR_TOO_MANY_RCPT, PM_ERR_CRED (credential longer than PM_CRED_MAX),
+ * PM_ERR_ADDR (sender or recipient longer than PM_ADDR_MAX or holding CR,
+ * LF or NUL). */
+int pm_smtp_init(pm_smtp *s, const pm_smtp_params *p);
+
+/* PM_SMTP_WANT_* flags. */
+unsigned pm_smtp_wants(const pm_smtp *s);
+
+/* Write up to cap bytes to send into dst; returns how many. 0 when the
+ * engine has nothing to send now (it is waiting for a reply or done). */
+size_t pm_smtp_output(pm_smtp *s, uint8_t *dst, size_t cap);
+
+/* Hand over received bytes; returns how many were consumed. All of them,
+ * unless the engine is done, in which case the rest is left. */
+size_t pm_smtp_input(pm_smtp *s, const uint8_t *src, size_t len);
+
+/* Tell the engine the connection ended (EOF or network error) with err.
+ * After QUIT was sent this is not an error. */
+void pm_smtp_closed(pm_smtp *s, int err);
+
+#endif /* PM_SMTP_H */
