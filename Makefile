@@ -17,6 +17,9 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla -Wformat=2 \
             $(if $(WERROR),-Werror)
 INC      := -Isrc -Iport/posix -I$(BEARSSL_DIR)/inc
+# A clock earlier than the last commit is not believed (see main.c).
+BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+DEFS     := -DPM_BUILD_EPOCH=$(BUILD_EPOCH)
 
 # Flavours: "musl" is the shipped static binary; "host" is glibc gcc with
 # sanitizers for unit tests.
@@ -75,11 +78,11 @@ $(B)/%/libbearssl.a: $(BEARSSL_DIR)/.unpacked
 $(B)/musl/%.o: %.c $(wildcard src/*.h port/posix/*.h) $(BEARSSL_DIR)/.unpacked
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	@$(musl_CC) $(musl_CFLAGS) $(WARN) $(INC) -c $< -o $@
+	@$(musl_CC) $(musl_CFLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
 
 $(B)/host/%.o: %.c $(wildcard src/*.h port/posix/*.h tests/unit/*.h) $(BEARSSL_DIR)/.unpacked
 	@mkdir -p $(@D)
-	@$(host_CC) $(host_CFLAGS) $(WARN) $(INC) -Itests/unit -c $< -o $@
+	@$(host_CC) $(host_CFLAGS) $(WARN) $(DEFS) $(INC) -Itests/unit -c $< -o $@
 
 $(B)/pinmail: $(musl_OBJ) $(B)/musl/libbearssl.a
 	@echo "  LD      $@"

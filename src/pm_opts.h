@@ -86,6 +86,13 @@
 #define PM_CHAIN_MAX 8
 #endif
 
+/* Elliptic-curve code for ECDHE (P-256, P-384, P-521, X25519). m31 needs
+ * a constant-time 32x32->64 multiply (Cortex-M3/M4: yes; M0: use
+ * br_ec_all_m15). */
+#ifndef PM_EC_IMPL
+#define PM_EC_IMPL br_ec_all_m31
+#endif
+
 /* 1: keep an SMTP transcript hook (pm_smtp_params.trace). Flash: ~200 B. */
 #ifndef PM_TRACE
 #define PM_TRACE 1

@@ -254,13 +254,15 @@ static void next_command(pm_smtp *s)
  * output bytes, so with at most cap/2 bytes read the write position never
  * passes the byte being read.
  */
+#define PM_BODY_MIN_ROOM 64
+
 static size_t body_fill(pm_smtp *s, uint8_t *dst, size_t cap)
 {
 	size_t half = cap / 2, got = 0, r, w = 0;
 	uint8_t c;
 
-	if (half == 0)
-		return 0;
+	if (half < PM_BODY_MIN_ROOM)
+		return 0;               /* not worth a read: let the caller flush */
 	r = cap - half;
 	if (s->p.read(s->p.read_ctx, dst + r, half, &got) != 0) {
 		fail(s, PM_ERR_READ, "message", 0);

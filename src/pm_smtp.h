@@ -114,7 +114,9 @@ int pm_smtp_init(pm_smtp *s, const pm_smtp_params *p);
 unsigned pm_smtp_wants(const pm_smtp *s);
 
 /* Write up to cap bytes to send into dst; returns how many. 0 when the
- * engine has nothing to send now (it is waiting for a reply or done). */
+ * engine has nothing to send now (it is waiting for a reply or done), or
+ * when streaming the message and cap is too small to be worth a read
+ * (under 128 bytes): then send what is pending and call again with room. */
 size_t pm_smtp_output(pm_smtp *s, uint8_t *dst, size_t cap);
 
 /* Hand over received bytes; returns how many were consumed. All of them,

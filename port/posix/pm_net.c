@@ -1,0 +1,140 @@
+/*
+ * pm_net.c — connect and pump (see pm_net.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "pm_net.h"
+
+/* Wait for events on fd; 0 when ready, PM_ERR_TIMEOUT or PM_ERR_NET. */
+static int wait_fd(int fd, short events, unsigned timeout_s)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n;
+
+	do
+		n = poll(&p, 1, (int)timeout_s * 1000);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return PM_ERR_TIMEOUT;
+	return n < 0 ? PM_ERR_NET : 0;
+}
+
+static int try_connect(const struct addrinfo *ai, unsigned timeout_s, int *err,
+	char *errbuf, size_t errlen)
+{
+	int fd, one = 1, soerr = 0;
+	socklen_t sl = sizeof soerr;
+	char addr[NI_MAXHOST] = "?";
+
+	getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr, NULL, 0,
+		NI_NUMERICHOST);
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		ai->ai_protocol);
+	if (fd < 0) {
+		snprintf(errbuf, errlen, "%s: %s", addr, strerror(errno));
+		*err = PM_ERR_CONNECT;
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		if (errno != EINPROGRESS) {
+			soerr = errno;
+		} else if ((*err = wait_fd(fd, POLLOUT, timeout_s)) != 0) {
+			snprintf(errbuf, errlen, "%s: no answer within %u s", addr, timeout_s);
+			close(fd);
+			return -1;
+		} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) {
+			soerr = errno;
+		}
+		if (soerr != 0) {
+			snprintf(errbuf, errlen, "%s: %s", addr, strerror(soerr));
+			*err = PM_ERR_CONNECT;
+			close(fd);
+			return -1;
+		}
+	}
+	/* Commands leave in whole flights; never hold one back (Nagle). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+}
+
+int pm_net_connect(const char *host, unsigned port, unsigned timeout_s,
+	int verbose, int *err, char *errbuf, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_ADDRCONFIG }, *res, *ai;
+	char service[8];
+	int fd = -1, rc;
+
+	snprintf(service, sizeof service, "%u", port);
+	rc = getaddrinfo(host, service, &hints, &res);
+	if (rc != 0) {
+		snprintf(errbuf, errlen, "%s", gai_strerror(rc));
+		*err = PM_ERR_RESOLVE;
+		return -1;
+	}
+	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+		fd = try_connect(ai, timeout_s, err, errbuf, errlen);
+		if (verbose)
+			fprintf(stderr, "pinmail: %s%s\n", fd >= 0 ? "connected to " : "",
+				fd >= 0 ? host : errbuf);
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+void pm_net_pump(pm_session *s, int fd, unsigned timeout_s)
+{
+	unsigned f;
+	unsigned char *buf;
+	size_t len;
+	ssize_t n;
+	int err;
+
+	while (!((f = pm_session_step(s)) & PM_SESSION_DONE)) {
+		if (f & PM_SESSION_WANT_SEND) {
+			buf = pm_session_sendbuf(s, &len);
+			err = wait_fd(fd, POLLOUT, timeout_s);
+			if (err == 0) {
+				do
+					n = send(fd, buf, len, MSG_NOSIGNAL);
+				while (n < 0 && errno == EINTR);
+				if (n < 0 && errno == EAGAIN)
+					continue;
+				if (n > 0) {
+					pm_session_sendack(s, (size_t)n);
+					continue;
+				}
+				err = PM_ERR_NET;
+			}
+			pm_session_net_closed(s, err);
+		} else if (f & PM_SESSION_WANT_RECV) {
+			buf = pm_session_recvbuf(s, &len);
+			err = wait_fd(fd, POLLIN, timeout_s);
+			if (err == 0) {
+				do
+					n = recv(fd, buf, len, 0);
+				while (n < 0 && errno == EINTR);
+				if (n < 0 && errno == EAGAIN)
+					continue;
+				if (n > 0) {
+					pm_session_recvack(s, (size_t)n);
+					continue;
+				}
+				err = n == 0 ? 0 : PM_ERR_NET;
+			}
+			pm_session_net_closed(s, err);
+		} else {
+			/* Neither side can move: a bug, not a hang. */
+			pm_session_net_closed(s, PM_ERR_NET);
+		}
+	}
+}

@@ -1,0 +1,73 @@
+/*
+ * pm_msg.h — the message as sendmail callers hand it over.
+ *
+ * pm_msg sits between the raw input (stdin, a firmware buffer) and the SMTP
+ * engine. It reads the header section into a caller-owned buffer, which is
+ * the only part of a message ever held in memory; the body streams through.
+ * On the header section it:
+ *   - reports every address of To, Cc and Bcc to a callback (sendmail -t);
+ *   - removes Bcc fields, so blind recipients stay blind;
+ *   - notes which fields are present, so the caller can add missing ones.
+ * On the whole input it implements sendmail's end of message: unless dots
+ * are ignored (-i, -oi), a line holding only "." ends the message.
+ *
+ * Line ends are left as they came (LF or CRLF); the SMTP engine makes them
+ * CRLF on the wire.
+ */
+#ifndef PM_MSG_H
+#define PM_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pm_opts.h"
+#include "pm_err.h"
+#include "pm_smtp.h"
+#include "pm_addr.h"
+
+/* Fields whose presence is noted (pm_msg.seen). */
+#define PM_HDR_FROM        0x01u
+#define PM_HDR_DATE        0x02u
+#define PM_HDR_MESSAGE_ID  0x04u
+#define PM_HDR_TO          0x08u
+#define PM_HDR_CC          0x10u
+#define PM_HDR_BCC         0x20u
+#define PM_HDR_SENDER      0x40u
+
+typedef struct {
+	/* set by the caller before pm_msg_load (all kept) */
+	pm_read_fn src;            /* the raw input */
+	void *src_ctx;
+	uint8_t *buf;              /* holds the header section */
+	size_t cap;
+	int ignore_dots;           /* -i: a "." line is just a line */
+	pm_addr_fn rcpt;           /* NULL: do not extract recipients */
+	void *rcpt_ctx;
+
+	/* results of pm_msg_load */
+	unsigned seen;             /* PM_HDR_* present in the message */
+	const char *why;           /* with an error: what is wrong */
+	char field[24];            /* with an address error: which field */
+
+	/* private */
+	size_t len;                /* bytes in buf */
+	size_t hdr_end;            /* where added fields go */
+	size_t out;                /* bytes of buf handed out by pm_msg_read */
+	uint8_t dot;               /* end-of-message filter state */
+	uint8_t ended;             /* the "." line or EOF was seen */
+} pm_msg;
+
+/* Read and digest the header section. Returns 0, PM_ERR_HDR_TOO_BIG (the
+ * header section does not fit in buf), PM_ERR_READ (the source failed),
+ * PM_ERR_ADDR (an address field is malformed: field and why say which and
+ * how), or the rcpt callback's non-zero result. */
+int pm_msg_load(pm_msg *m);
+
+/* Add a header field ("Name: value", no line end) at the end of the header
+ * section. Returns 0, PM_ERR_BADARG (text holds CR or LF, or no colon), or
+ * PM_ERR_HDR_TOO_BIG. */
+int pm_msg_add_field(pm_msg *m, const char *text, size_t len);
+
+/* A pm_read_fn (ctx is the pm_msg): the message, headers first. */
+int pm_msg_read(void *ctx, uint8_t *dst, size_t cap, size_t *got);
+
+#endif /* PM_MSG_H */

@@ -1,0 +1,188 @@
+/*
+ * pm_session.c — TLS profile and the glue between BearSSL and SMTP.
+ */
+#include <string.h>
+#include "pm_session.h"
+
+/*
+ * The cipher profile: TLS 1.2 only (RFC 8314 requires it of submission
+ * servers; BearSSL has no 1.3), forward-secret ECDHE with AEAD only.
+ * Naming each piece, rather than br_ssl_client_init_full(), is what keeps
+ * RSA key exchange, CBC, 3DES and their code out of the binary.
+ */
+static const uint16_t suites[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
+
+static void profile(br_ssl_client_context *cc)
+{
+	br_ssl_engine_context *eng = &cc->eng;
+
+	br_ssl_client_zero(cc);
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
+	/* Handshake hash and signature hashes (the server's ServerKeyExchange
+	 * signature may use any of them). */
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	/* P-256, P-384, P-521 and X25519. */
+	br_ssl_engine_set_ec(eng, &PM_EC_IMPL);
+	br_ssl_engine_set_rsavrfy(eng, br_rsa_pkcs1_vrfy_get_default());
+	br_ssl_engine_set_ecdsa(eng, br_ecdsa_vrfy_asn1_get_default());
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+}
+
+int pm_session_start(pm_session *s, const pm_session_params *p)
+{
+	br_ssl_engine_context *eng = &s->cc.eng;
+	int err;
+
+	s->tls_err = 0;
+	s->closing = s->done = 0;
+	if (p->host == NULL || p->host[0] == '\0' || p->seed_len < 32)
+		return PM_ERR_BADARG;
+	err = pm_dane_init(&s->dane, p->tlsa, p->ntlsa);
+	if (err != 0)
+		return err;
+	if (p->now != 0)
+		pm_dane_set_time(&s->dane, p->now);
+	err = pm_smtp_init(&s->smtp, &p->smtp);
+	if (err != 0)
+		return err;
+
+	profile(&s->cc);
+	br_ssl_engine_set_x509(eng, &s->dane.vtable);
+	br_ssl_engine_set_buffers_bidi(eng, s->ibuf, sizeof s->ibuf,
+		s->obuf, sizeof s->obuf);
+	br_ssl_engine_inject_entropy(eng, p->seed, p->seed_len);
+	/* The host name goes out as SNI and is the name DANE-TA checks. */
+	if (!br_ssl_client_reset(&s->cc, p->host, 0)) {
+		s->tls_err = br_ssl_engine_last_error(eng);
+		return PM_ERR_TLS;
+	}
+	return 0;
+}
+
+/* TLS is over before SMTP finished: say why, in SMTP's result. */
+static void tls_ended(pm_session *s)
+{
+	int err = br_ssl_engine_last_error(&s->cc.eng), why;
+
+	s->tls_err = err;
+	if (err == 0)
+		why = PM_ERR_NET;       /* the server closed TLS mid-session */
+	else if (err >= BR_ERR_X509_OK && err <= BR_ERR_X509_NOT_TRUSTED + 1
+		&& pm_dane_status(&s->dane) != PM_OK)
+		why = pm_dane_status(&s->dane);
+	else
+		why = PM_ERR_TLS;
+	pm_smtp_closed(&s->smtp, why);
+}
+
+unsigned pm_session_step(pm_session *s)
+{
+	br_ssl_engine_context *eng = &s->cc.eng;
+	unsigned st, w, flags;
+	unsigned char *buf;
+	size_t len, n;
+	int progress;
+
+	do {
+		if (s->done)
+			return PM_SESSION_DONE;
+		progress = 0;
+		st = br_ssl_engine_current_state(eng);
+		if (st & BR_SSL_CLOSED) {
+			if (!(pm_smtp_wants(&s->smtp) & PM_SMTP_DONE))
+				tls_ended(s);
+			s->done = 1;
+			return PM_SESSION_DONE;
+		}
+		if (st & BR_SSL_RECVAPP) {
+			buf = br_ssl_engine_recvapp_buf(eng, &len);
+			n = pm_smtp_input(&s->smtp, buf, len);
+			if (n > 0) {
+				br_ssl_engine_recvapp_ack(eng, n);
+				progress = 1;
+			}
+		}
+		w = pm_smtp_wants(&s->smtp);
+		if (w & PM_SMTP_DONE) {
+			if (!s->closing) {
+				/* close_notify; the peer's is not awaited. */
+				br_ssl_engine_close(eng);
+				s->closing = 1;
+				progress = 1;
+			} else if (!(st & BR_SSL_SENDREC)) {
+				s->done = 1;
+				return PM_SESSION_DONE;
+			}
+		} else if ((w & PM_SMTP_WANT_OUTPUT) && (st & BR_SSL_SENDAPP)) {
+			buf = br_ssl_engine_sendapp_buf(eng, &len);
+			n = pm_smtp_output(&s->smtp, buf, len);
+			if (n > 0) {
+				br_ssl_engine_sendapp_ack(eng, n);
+				progress = 1;
+			}
+			/* One record per flight: seal it once SMTP has said all
+			 * it can say now, or when it needs a fresh buffer. */
+			if (n == 0 || !(pm_smtp_wants(&s->smtp) & PM_SMTP_WANT_OUTPUT))
+				br_ssl_engine_flush(eng, 0);
+		}
+	} while (progress);
+
+	st = br_ssl_engine_current_state(eng);
+	flags = 0;
+	if (st & BR_SSL_SENDREC)
+		flags |= PM_SESSION_WANT_SEND;
+	if (st & BR_SSL_RECVREC)
+		flags |= PM_SESSION_WANT_RECV;
+	return flags;
+}
+
+unsigned char *pm_session_sendbuf(pm_session *s, size_t *len)
+{
+	return br_ssl_engine_sendrec_buf(&s->cc.eng, len);
+}
+
+void pm_session_sendack(pm_session *s, size_t n)
+{
+	br_ssl_engine_sendrec_ack(&s->cc.eng, n);
+}
+
+unsigned char *pm_session_recvbuf(pm_session *s, size_t *len)
+{
+	return br_ssl_engine_recvrec_buf(&s->cc.eng, len);
+}
+
+void pm_session_recvack(pm_session *s, size_t n)
+{
+	br_ssl_engine_recvrec_ack(&s->cc.eng, n);
+}
+
+void pm_session_net_closed(pm_session *s, int err)
+{
+	if (!(pm_smtp_wants(&s->smtp) & PM_SMTP_DONE)) {
+		/* Mid-handshake, a closed connection after a failed check is
+		 * the check's failure, not the network's. */
+		if (br_ssl_engine_last_error(&s->cc.eng) != 0)
+			tls_ended(s);
+		else
+			pm_smtp_closed(&s->smtp, err != 0 ? err : PM_ERR_NET);
+	}
+	s->done = 1;
+}
+
+int pm_session_result(const pm_session *s)
+{
+	return s->smtp.err;
+}

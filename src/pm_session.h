@@ -1,0 +1,83 @@
+/*
+ * pm_session.h — one submission: TLS (BearSSL, pinned) carrying SMTP.
+ *
+ * The session owns everything a submission needs, in one caller-placed
+ * struct: BearSSL's client context with the project's cipher profile, the
+ * pin verifier, both record buffers (separate arrays: see DESIGN.md on the
+ * BearSSL bidi buffer bug), and the SMTP engine. It does no I/O. A port
+ * pumps it:
+ *
+ *     pm_session_start(&s, &params);
+ *     while (!((f = pm_session_step(&s)) & PM_SESSION_DONE)) {
+ *         if (f & PM_SESSION_WANT_SEND)   write from pm_session_sendbuf(),
+ *                                         then pm_session_sendack(n);
+ *         else if (f & PM_SESSION_WANT_RECV) read into pm_session_recvbuf(),
+ *                                         then pm_session_recvack(n);
+ *         on EOF, error or timeout:       pm_session_net_closed(&s, err);
+ *     }
+ *     err = pm_session_result(&s);
+ *
+ * Nothing but the TLS handshake happens before the server is authenticated:
+ * BearSSL accepts application data only after the handshake completed, and
+ * the handshake completes only when the pin verifier said yes.
+ */
+#ifndef PM_SESSION_H
+#define PM_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pm_opts.h"
+#include "pm_err.h"
+#include "pm_dane.h"
+#include "pm_smtp.h"
+
+#define PM_SESSION_WANT_SEND 0x01u
+#define PM_SESSION_WANT_RECV 0x02u
+#define PM_SESSION_DONE      0x04u
+
+/* Everything a session is told. Pointers are kept unless said otherwise. */
+typedef struct {
+	const char *host;          /* SNI, and the name DANE-TA checks */
+	const pm_tlsa *tlsa;       /* pins */
+	size_t ntlsa;
+	uint64_t now;              /* trustworthy UTC seconds; 0: no clock */
+	const uint8_t *seed;       /* >= 32 fresh secret bytes (copied) */
+	size_t seed_len;
+	pm_smtp_params smtp;
+} pm_session_params;
+
+typedef struct {
+	br_ssl_client_context cc;
+	pm_dane dane;
+	pm_smtp smtp;
+	int tls_err;               /* result: BearSSL error that ended TLS */
+	uint8_t closing;           /* close_notify queued */
+	uint8_t done;
+	unsigned char ibuf[PM_TLS_IBUF_SIZE];
+	unsigned char obuf[PM_TLS_OBUF_SIZE];
+} pm_session;
+
+/* Set up and start the handshake. Returns 0, or an error from the pins
+ * (PM_ERR_TLSA_UNUSABLE...), the SMTP parameters (pm_smtp_init), or
+ * PM_ERR_BADARG (seed shorter than 32 bytes, empty host). */
+int pm_session_start(pm_session *s, const pm_session_params *p);
+
+/* Move data between TLS and SMTP as far as it goes without I/O; returns
+ * PM_SESSION_* flags saying what the port must do next. */
+unsigned pm_session_step(pm_session *s);
+
+unsigned char *pm_session_sendbuf(pm_session *s, size_t *len);
+void pm_session_sendack(pm_session *s, size_t n);
+unsigned char *pm_session_recvbuf(pm_session *s, size_t *len);
+void pm_session_recvack(pm_session *s, size_t n);
+
+/* The connection ended: err is PM_ERR_NET or PM_ERR_TIMEOUT, or 0 for an
+ * orderly EOF. Harmless once SMTP is done (QUIT answered). */
+void pm_session_net_closed(pm_session *s, int err);
+
+/* The outcome: 0 when the message went to every recipient, else a PM_ERR_*.
+ * Details: s->smtp (reply code and text, stage, per-recipient codes),
+ * s->dane (which pin matched, the key presented), s->tls_err. */
+int pm_session_result(const pm_session *s);
+
+#endif /* PM_SESSION_H */

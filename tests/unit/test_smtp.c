@@ -1,0 +1,563 @@
+/*
+ * test_smtp.c — the SMTP engine against scripted servers.
+ *
+ * A script is a list of steps: what the client must have sent, then what
+ * the server answers. Every script runs with the server's bytes delivered
+ * whole, one byte at a time, and split at every offset, and with roomy and
+ * tight output buffers; every run must produce the same client bytes and
+ * the same result.
+ */
+#include "pm_test.h"
+#include "pm_smtp.h"
+
+typedef struct {
+	const char *client;     /* bytes the client sends in this step */
+	const char *server;     /* then the server's answer */
+} step;
+
+typedef struct {
+	const char *body;       /* the message handed to the engine */
+	size_t body_len;
+	size_t read_chunk;      /* largest read the source returns */
+	size_t fail_after;      /* source fails after this many bytes (0: never) */
+	size_t off;
+} source;
+
+static int src_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+	source *s = ctx;
+	size_t n = s->body_len - s->off;
+
+	if (s->fail_after && s->off >= s->fail_after)
+		return PM_ERR_READ;
+	if (n > cap)
+		n = cap;
+	if (n > s->read_chunk)
+		n = s->read_chunk;
+	memcpy(buf, s->body + s->off, n);
+	s->off += n;
+	*got = n;
+	return 0;
+}
+
+static char trace_log[8192];
+
+static void trace_fn(void *ctx, char dir, const char *line, size_t len)
+{
+	size_t n = strlen(trace_log);
+
+	(void)ctx;
+	if (n + len + 4 < sizeof trace_log) {
+		trace_log[n] = dir;
+		trace_log[n + 1] = ' ';
+		memcpy(trace_log + n + 2, line, len);
+		trace_log[n + 2 + len] = '\n';
+		trace_log[n + 3 + len] = '\0';
+	}
+}
+
+static char sent[65536];
+static size_t sent_len;
+
+static void drain(pm_smtp *s, size_t cap)
+{
+	uint8_t buf[4096];
+	size_t n;
+
+	while ((n = pm_smtp_output(s, buf, cap)) > 0) {
+		if (sent_len + n < sizeof sent) {
+			memcpy(sent + sent_len, buf, n);
+			sent_len += n;
+		}
+	}
+}
+
+static const char *rcpt3[] = { "bob@example.org", "carol@example.org", "dave@example.org" };
+
+static pm_smtp_params base_params(source *src, size_t nrcpt, int auth)
+{
+	pm_smtp_params p;
+
+	memset(&p, 0, sizeof p);
+	p.helo = "client.example";
+	p.user = auth ? "alice" : NULL;
+	p.pass = auth ? "s3cret" : NULL;
+	p.from = "alice@example.org";
+	p.rcpt = rcpt3;
+	p.nrcpt = nrcpt;
+	p.read = src_read;
+	p.read_ctx = src;
+	p.trace = trace_fn;
+	return p;
+}
+
+/*
+ * Run one script with a delivery pattern: split < 0 delivers each step's
+ * answer whole; split == 0 one byte at a time; split > 0 in two pieces cut
+ * at that offset (from the start of the whole server stream). Returns the
+ * engine for the caller's checks; the client bytes are in sent[].
+ */
+static void run(pm_smtp *s, const pm_smtp_params *p, const step *steps,
+	size_t nsteps, long split, size_t cap)
+{
+	size_t k, i, len, base = 0, piece;
+	source *src = p->read_ctx;
+
+	src->off = 0;
+	sent_len = 0;
+	trace_log[0] = '\0';
+	PM_CHECK_INT(pm_smtp_init(s, p), 0);
+	for (k = 0; k < nsteps; k++) {
+		drain(s, cap);
+		len = strlen(steps[k].server);
+		for (i = 0; i < len; i += piece) {
+			if (split < 0)
+				piece = len;
+			else if (split == 0)
+				piece = 1;
+			else if ((size_t)split > base + i && (size_t)split < base + len)
+				piece = (size_t)split - base - i;
+			else
+				piece = len - i;
+			/* A done engine may leave bytes; that is its contract. */
+			pm_smtp_input(s, (const uint8_t *)steps[k].server + i, piece);
+			drain(s, cap);
+		}
+		base += len;
+	}
+	drain(s, cap);
+}
+
+static size_t server_bytes(const step *steps, size_t nsteps)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < nsteps; k++)
+		n += strlen(steps[k].server);
+	return n;
+}
+
+static size_t expected(char *out, size_t cap, const step *steps, size_t nsteps)
+{
+	size_t k, n = 0, l;
+
+	for (k = 0; k < nsteps; k++) {
+		l = strlen(steps[k].client);
+		if (n + l < cap) {
+			memcpy(out + n, steps[k].client, l);
+			n += l;
+		}
+	}
+	return n;
+}
+
+/* Every delivery pattern and two output sizes must give the same client
+ * bytes and the same error; returns the number of runs that differed. */
+static void run_all(const pm_smtp_params *p, const step *steps, size_t nsteps,
+	int want_err, pm_smtp *last)
+{
+	static char want[65536];
+	size_t want_len = expected(want, sizeof want, steps, nsteps);
+	size_t total = server_bytes(steps, nsteps), caps[] = { 4096, 128 }, c;
+	long split;
+	int bad = 0;
+
+	for (c = 0; c < 2; c++) {
+		for (split = -1; split <= (long)total; split++) {
+			run(last, p, steps, nsteps, split, caps[c]);
+			if (sent_len != want_len || memcmp(sent, want, want_len) != 0
+				|| last->err != want_err
+				|| !(pm_smtp_wants(last) & PM_SMTP_DONE)) {
+				if (!bad) {
+					printf("  split %ld cap %zu: err %d (want %d), sent:\n%.*s\n"
+						"  wanted:\n%.*s\n", split, caps[c], last->err,
+						want_err, (int)sent_len, sent, (int)want_len, want);
+				}
+				bad++;
+			}
+		}
+	}
+	PM_CHECK_INT(bad, 0);
+}
+
+static const char greeting_ehlo_pipe[] =
+	"220 mx.example ESMTP\r\n";
+static const char ehlo_reply_pipe[] =
+	"250-mx.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+	"250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n";
+
+static void test_pipelined_plain(void)
+{
+	static const char body[] =
+		"Subject: hi\n\n.leading dot\n.\nbare\rcr\r\ncrlf\nno final newline";
+	source src = { body, sizeof body - 1, 7, 0, 0 };
+	pm_smtp_params p = base_params(&src, 2, 1);
+	const step steps[] = {
+		{ "", greeting_ehlo_pipe },
+		{ "EHLO client.example\r\n", ehlo_reply_pipe },
+		{ "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n", "235 2.7.0 ok\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n"
+		  "RCPT TO:<carol@example.org>\r\nDATA\r\n",
+		  "250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n354 go\r\n" },
+		{ "Subject: hi\r\n\r\n..leading dot\r\n..\r\nbare\r\ncr\r\ncrlf\r\n"
+		  "no final newline\r\n.\r\nQUIT\r\n",
+		  "250 2.0.0 queued as X\r\n221 2.0.0 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, steps, 5, 0, &s);
+	PM_CHECK_INT(s.delivered, 1);
+	PM_CHECK_INT(s.accepted, 2);
+	PM_CHECK(s.ext & PM_EXT_PIPELINING);
+	PM_CHECK(s.ext & PM_EXT_AUTH_PLAIN);
+	PM_CHECK(s.ext & PM_EXT_8BITMIME);
+	PM_CHECK(s.ext & PM_EXT_SMTPUTF8);
+	/* The transcript masks the secret and its base64. */
+	PM_CHECK(strstr(trace_log, "C AUTH PLAIN ****\n") != NULL);
+	PM_CHECK(strstr(trace_log, "AGFsaWNl") == NULL);
+	PM_CHECK(strstr(trace_log, "s3cret") == NULL);
+	PM_CHECK(strstr(trace_log, "S 250 2.0.0 queued as X\n") != NULL);
+}
+
+static void test_lockstep_login(void)
+{
+	static const char body[] = "Subject: x\r\n\r\nbody\r\n";
+	source src = { body, sizeof body - 1, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 1);
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250 AUTH=LOGIN\r\n" },
+		{ "AUTH LOGIN\r\n", "334 VXNlcm5hbWU6\r\n" },
+		{ "YWxpY2U=\r\n", "334 UGFzc3dvcmQ6\r\n" },
+		{ "czNjcmV0\r\n", "235 ok\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\n", "250 ok\r\n" },
+		{ "RCPT TO:<bob@example.org>\r\n", "250 ok\r\n" },
+		{ "DATA\r\n", "354 go\r\n" },
+		{ "Subject: x\r\n\r\nbody\r\n.\r\n", "250 ok\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, steps, 10, 0, &s);
+	PM_CHECK_INT(s.delivered, 1);
+	PM_CHECK(strstr(trace_log, "YWxpY2U") == NULL);
+	PM_CHECK(strstr(trace_log, "czNjcmV0") == NULL);
+	PM_CHECK(strstr(trace_log, "C ****\n") != NULL);
+}
+
+static void test_partial_rcpt(void)
+{
+	static const char body[] = "x\n";
+	source src = { body, 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 3, 0);
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250 PIPELINING\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n"
+		  "RCPT TO:<carol@example.org>\r\nRCPT TO:<dave@example.org>\r\nDATA\r\n",
+		  "250 ok\r\n250 ok\r\n550 5.1.1 <carol@example.org>: unknown\r\n"
+		  "251 forwarded\r\n354 go\r\n" },
+		{ "x\r\n.\r\nQUIT\r\n", "250 queued\r\n221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, steps, 4, PM_ERR_RCPT, &s);
+	PM_CHECK_INT(s.delivered, 1);
+	PM_CHECK_INT(s.accepted, 2);
+	PM_CHECK_INT(s.rcpt_code[0], 250);
+	PM_CHECK_INT(s.rcpt_code[1], 550);
+	PM_CHECK_INT(s.rcpt_code[2], 251);
+	PM_CHECK_INT(s.reply_code, 550);
+	PM_CHECK_STR(s.reply_text, "550 5.1.1 <carol@example.org>: unknown");
+}
+
+static void test_all_rcpt_refused_pipelined(void)
+{
+	source src = { "never sent\n", 11, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 2, 0);
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250 PIPELINING\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n"
+		  "RCPT TO:<carol@example.org>\r\nDATA\r\n",
+		  "250 ok\r\n550 5.1.1 no bob\r\n550 5.1.1 no carol\r\n"
+		  "554 5.5.1 no valid recipients\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, steps, 4, PM_ERR_RCPT, &s);
+	PM_CHECK_INT(s.delivered, 0);
+	PM_CHECK_INT(s.accepted, 0);
+	PM_CHECK_STR(s.reply_text, "550 5.1.1 no bob");
+	PM_CHECK_INT(src.off, 0);       /* not one message byte was read */
+}
+
+static void test_all_rcpt_refused_lockstep(void)
+{
+	source src = { "never sent\n", 11, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250 mx\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\n", "250 ok\r\n" },
+		{ "RCPT TO:<bob@example.org>\r\n", "450 4.2.0 try later\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, steps, 5, PM_ERR_RCPT, &s);
+	PM_CHECK_INT(s.rcpt_code[0], 450);
+	PM_CHECK_STR(s.stage, "RCPT");
+}
+
+static void test_auth_rejected(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 1);
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n" },
+		{ "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n",
+		  "535 5.7.8 Error: authentication failed\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, steps, 4, PM_ERR_AUTH, &s);
+	PM_CHECK_INT(s.reply_code, 535);
+	PM_CHECK_STR(s.reply_text, "535 5.7.8 Error: authentication failed");
+}
+
+static void test_auth_unavailable(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 1);
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250 AUTH CRAM-MD5 XOAUTH2\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, steps, 3, PM_ERR_AUTH_UNAVAIL, &s);
+}
+
+static void test_refusals(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	const step greet554[] = {
+		{ "", "554 5.3.2 go away\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	const step mail451[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250 mx\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\n", "451 4.3.0 busy\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	const step dot552[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250 PIPELINING\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n",
+		  "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ "x\r\n.\r\nQUIT\r\n", "552 5.3.4 too big\r\n221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, greet554, 2, PM_ERR_PERM, &s);
+	PM_CHECK_STR(s.stage, "greeting");
+	run_all(&p, mail451, 4, PM_ERR_TEMP, &s);
+	PM_CHECK_STR(s.stage, "MAIL");
+	PM_CHECK_STR(s.reply_text, "451 4.3.0 busy");
+	run_all(&p, dot552, 4, PM_ERR_PERM, &s);
+	PM_CHECK_INT(s.delivered, 0);
+	PM_CHECK_STR(s.stage, "end of message");
+}
+
+/* A hostile or broken server: the session ends at once, nothing more is
+ * sent (not even QUIT: the stream cannot be trusted). */
+static void test_protocol_errors(void)
+{
+	static char long_line[700], many_lines[64 * 8 + 64];
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	size_t i, n = 0;
+	pm_smtp s;
+
+	memset(long_line, 'a', sizeof long_line - 3);
+	memcpy(long_line, "220 ", 4);
+	memcpy(long_line + sizeof long_line - 3, "\r\n", 3);
+	for (i = 0; i < PM_REPLY_LINES_MAX + 1; i++) {
+		memcpy(many_lines + n, "220-xx\r\n", 8);
+		n += 8;
+	}
+	memcpy(many_lines + n, "220 x\r\n", 8);
+	{
+		const step s1[] = { { "", long_line } };
+		const step s2[] = { { "", many_lines } };
+		const step s3[] = { { "", "hello\r\n" } };
+		const step s4[] = { { "", "220-a\r\n221 b\r\n" } };
+		const step s6[] = { { "", "220 a\r\n" }, { "EHLO client.example\r\n", "250x\r\n" } };
+		const step s7[] = { { "", "120 a\r\n" } };
+
+		run_all(&p, s1, 1, PM_ERR_PROTO, &s);
+		run_all(&p, s2, 1, PM_ERR_PROTO, &s);
+		run_all(&p, s3, 1, PM_ERR_PROTO, &s);
+		run_all(&p, s4, 1, PM_ERR_PROTO, &s);
+		run_all(&p, s6, 2, PM_ERR_PROTO, &s);
+		run_all(&p, s7, 1, PM_ERR_PROTO, &s);
+	}
+	/* A reply nobody asked for. Only meaningful when it arrives with the
+	 * one before it: later, it would pass for the answer to EHLO. */
+	{
+		const char *two = "220 a\r\n220 again\r\n";
+		uint8_t out[256];
+
+		PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+		pm_smtp_input(&s, (const uint8_t *)two, strlen(two));
+		PM_CHECK_INT(s.err, PM_ERR_PROTO);
+		PM_CHECK_INT(pm_smtp_output(&s, out, sizeof out), 0);
+	}
+	/* A reply of exactly the longest allowed line is fine. */
+	memset(long_line, 'b', PM_REPLY_LINE_MAX - 2);
+	memcpy(long_line, "220 ", 4);
+	memcpy(long_line + PM_REPLY_LINE_MAX - 2, "\r\n", 3);
+	{
+		const step ok[] = {
+			{ "", long_line },
+			{ "EHLO client.example\r\n", "250 mx\r\n" },
+			{ "MAIL FROM:<alice@example.org>\r\n", "250 ok\r\n" },
+			{ "RCPT TO:<bob@example.org>\r\n", "250 ok\r\n" },
+			{ "DATA\r\n", "354 go\r\n" },
+			{ "x\r\n.\r\n", "250 ok\r\n" },
+			{ "QUIT\r\n", "221 bye\r\n" },
+		};
+		run_all(&p, ok, 7, 0, &s);
+	}
+}
+
+/* The source fails mid-message: the final "." is never sent, so the
+ * server discards the partial message. */
+static void test_read_error(void)
+{
+	static char body[5000];
+	source src = { body, sizeof body, 1000, 3000, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	pm_smtp s;
+	const char *greet = "220 mx\r\n", *ehlo = "250-mx\r\n250 PIPELINING\r\n",
+		*txn = "250 ok\r\n250 ok\r\n354 go\r\n";
+	uint8_t out[4096];
+	size_t n, total = 0;
+
+	memset(body, 'a', sizeof body);
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+	pm_smtp_input(&s, (const uint8_t *)greet, strlen(greet));
+	pm_smtp_output(&s, out, sizeof out);
+	pm_smtp_input(&s, (const uint8_t *)ehlo, strlen(ehlo));
+	pm_smtp_output(&s, out, sizeof out);
+	pm_smtp_input(&s, (const uint8_t *)txn, strlen(txn));
+	while ((n = pm_smtp_output(&s, out, sizeof out)) > 0) {
+		total += n;
+		PM_CHECK(memchr(out, '.', n) == NULL);
+	}
+	PM_CHECK_INT(s.err, PM_ERR_READ);
+	PM_CHECK_INT(total, 3000);
+	PM_CHECK(pm_smtp_wants(&s) & PM_SMTP_DONE);
+}
+
+static void test_closed(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	pm_smtp s;
+	uint8_t out[256];
+
+	/* Before anything: a network failure. */
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+	pm_smtp_closed(&s, PM_ERR_NET);
+	PM_CHECK_INT(s.err, PM_ERR_NET);
+	PM_CHECK(pm_smtp_wants(&s) & PM_SMTP_DONE);
+
+	/* After the message was accepted, no QUIT answer is needed. */
+	{
+		const char *r[] = { "220 mx\r\n", "250 mx\r\n", "250 ok\r\n",
+			"250 ok\r\n", "354 go\r\n", "250 ok\r\n" };
+		size_t i;
+
+		PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+		for (i = 0; i < 6; i++) {
+			pm_smtp_input(&s, (const uint8_t *)r[i], strlen(r[i]));
+			while (pm_smtp_output(&s, out, sizeof out) > 0)
+				;
+		}
+		PM_CHECK(pm_smtp_wants(&s) & PM_SMTP_WANT_INPUT);
+		pm_smtp_closed(&s, 0);
+		PM_CHECK_INT(s.err, 0);
+		PM_CHECK_INT(s.delivered, 1);
+	}
+}
+
+static void test_empty_message(void)
+{
+	source src = { "", 0, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250 PIPELINING\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n",
+		  "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ ".\r\nQUIT\r\n", "250 ok\r\n221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, steps, 4, 0, &s);
+}
+
+static void test_init_checks(void)
+{
+	source src = { "", 0, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 1);
+	pm_smtp s;
+	static char longpw[PM_CRED_MAX + 2];
+	const char *bad_rcpt[] = { "bob@example.org\r\nRCPT TO:<eve@x>" };
+	const char *angle[] = { "bob@example.org>" };
+
+	p.nrcpt = 0;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_NO_RCPT);
+	p.nrcpt = PM_RCPT_MAX + 1;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_TOO_MANY_RCPT);
+	p.nrcpt = 1;
+	p.rcpt = bad_rcpt;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_ADDR);
+	p.rcpt = angle;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_ADDR);
+	p.rcpt = rcpt3;
+	memset(longpw, 'p', sizeof longpw - 1);
+	p.pass = longpw;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_CRED);
+	p.pass = "ok";
+	p.from = "a@b\nMAIL FROM:<x>";
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_BADARG);
+	p.from = "";
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);   /* null sender <> is valid */
+}
+
+int main(void)
+{
+	PM_RUN(test_pipelined_plain);
+	PM_RUN(test_lockstep_login);
+	PM_RUN(test_partial_rcpt);
+	PM_RUN(test_all_rcpt_refused_pipelined);
+	PM_RUN(test_all_rcpt_refused_lockstep);
+	PM_RUN(test_auth_rejected);
+	PM_RUN(test_auth_unavailable);
+	PM_RUN(test_refusals);
+	PM_RUN(test_protocol_errors);
+	PM_RUN(test_read_error);
+	PM_RUN(test_closed);
+	PM_RUN(test_empty_message);
+	PM_RUN(test_init_checks);
+	PM_TEST_MAIN();
+}
