@@ -43,6 +43,8 @@ UNIT_BIN := $(UNIT_C:tests/unit/%.c=$(B)/host/tests/%)
 .PHONY: all size check unit e2e demo certs setup setup-test check-alloc \
         check-freestanding clean distclean
 .DELETE_ON_ERROR:
+# Objects are intermediate to the pattern rules; keep them for rebuilds.
+.SECONDARY:
 
 all: $(B)/pinmail $(B)/sendmail
 
@@ -101,7 +103,7 @@ $(B)/host/tests/%: $(B)/host/tests/unit/%.o $(host_CORE) $(B)/host/libbearssl.a
 	@$(host_CC) $(host_LDFLAGS) -o $@ $^
 
 certs: $(B)/certs/.done
-$(B)/certs/.done: certs/gen.sh
+$(B)/certs/.done: certs/gen.sh certs/tlsa
 	@.ci/setup test
 	certs/gen.sh $(B)/certs
 	touch $@

@@ -25,8 +25,10 @@ typedef int (*pm_addr_fn)(void *ctx, const char *addr, size_t len);
  * Parse the field body s[0..len) (not NUL-terminated; the text after
  * "To:"). Returns 0, the callback's non-zero result, or PM_ERR_ADDR with
  * *why set to a static sentence naming what is wrong ("unterminated quoted
- * string", "address longer than 256 bytes", ...). An empty list and an
- * empty group are not errors.
+ * string", "address longer than 256 bytes", ...); `why` may be NULL.
+ * An empty list and an empty group are not errors. Addresses are handed
+ * out as they are parsed, so on an error the callback has already seen
+ * every mailbox before the bad one (never the bad one itself).
  */
 int pm_addr_list(const char *s, size_t len, pm_addr_fn fn, void *ctx,
 	const char **why);

@@ -201,6 +201,12 @@ int pm_msg_load(pm_msg *m)
 		eol = nl != NULL ? (size_t)(nl - m->buf) + 1 : m->len;
 		if (eol == line) {
 			/* End of input right after a complete line. */
+			if (in_field) {
+				err = digest_field(m, field, line, &removed);
+				if (err != 0)
+					return err;
+				line -= removed;
+			}
 			m->hdr_end = line;
 			break;
 		}

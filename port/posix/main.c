@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,10 +97,16 @@ static void trace(void *ctx, char dir, const char *line, size_t len)
 	fprintf(stderr, "%s %.*s\n", dir == 'C' ? "-->" : "<--", (int)len, line);
 }
 
-static int usage(const char *fmt, const char *arg)
+static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage(const char *fmt, ...)
 {
+	va_list ap;
+
 	fputs("pinmail: ", stderr);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputs("; usage: pinmail [-t] [-i] [-f sender] [-F name] [-v] [-C file]"
 		" [recipient ...] < message\n", stderr);
 	return EX_USAGE;
