@@ -110,7 +110,12 @@ $(B)/certs/.done: certs/gen.sh certs/tlsa
 
 unit: $(UNIT_BIN) certs
 
-check: all unit certs
+# Test tools, plain host builds.
+$(B)/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	@$(host_CC) -std=c99 -O1 $(WARN) -o $@ $<
+
+check: all unit certs $(B)/tools/peakrss
 	@.ci/setup test
 	tests/run
 

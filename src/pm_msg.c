@@ -185,14 +185,17 @@ int pm_msg_load(pm_msg *m)
 	m->ended = 0;
 	m->why = NULL;
 	m->field[0] = '\0';
+	if (m->cap < PM_MSG_ROOM + 3)
+		return PM_ERR_BADARG;
 	for (;;) {
 		nl = memchr(m->buf + line, '\n', m->len - line);
 		if (nl == NULL && !m->ended) {
-			if (m->cap - m->len < 3) {
+			if (m->cap - m->len < PM_MSG_ROOM + 3) {
 				m->why = "header section larger than the buffer";
 				return PM_ERR_HDR_TOO_BIG;
 			}
-			err = raw_read(m, m->buf + m->len, m->cap - m->len, &got);
+			err = raw_read(m, m->buf + m->len,
+				m->cap - m->len - PM_MSG_ROOM, &got);
 			if (err != 0)
 				return err;
 			m->len += got;

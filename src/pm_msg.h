@@ -56,8 +56,10 @@ typedef struct {
 	uint8_t ended;             /* the "." line or EOF was seen */
 } pm_msg;
 
-/* Read and digest the header section. Returns 0, PM_ERR_HDR_TOO_BIG (the
- * header section does not fit in buf), PM_ERR_READ (the source failed),
+/* Read and digest the header section. The last PM_MSG_ROOM bytes of buf
+ * are kept for pm_msg_add_field. Returns 0, PM_ERR_BADARG (cap not above
+ * PM_MSG_ROOM + 3), PM_ERR_HDR_TOO_BIG (the header section does not fit in
+ * cap - PM_MSG_ROOM bytes), PM_ERR_READ (the source failed),
  * PM_ERR_ADDR (an address field is malformed: field and why say which and
  * how), or the rcpt callback's non-zero result. */
 int pm_msg_load(pm_msg *m);

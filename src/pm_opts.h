@@ -69,6 +69,15 @@
 #define PM_ADDR_MAX 256
 #endif
 
+/* Bytes of the header buffer that pm_msg_load never fills with read-ahead,
+ * kept for the fields the caller adds afterwards (From:, Date:,
+ * Message-ID:). Without it, a read that brings the header section and the
+ * start of the body at once could leave no room to add anything. No RAM of
+ * its own: it is part of the caller's buffer. */
+#ifndef PM_MSG_ROOM
+#define PM_MSG_ROOM 1024
+#endif
+
 /* Most tlsa records configured at once (current + next, EE + TA, ...).
  * RAM: 8 bytes per record in the verifier; record data is caller-owned. */
 #ifndef PM_TLSA_MAX

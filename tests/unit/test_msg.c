@@ -43,7 +43,7 @@ static int collect(void *ctx, const char *addr, size_t len)
 }
 
 static uint8_t hdr[4096];
-static char out[8192];
+static char out[16384];
 static size_t out_len;
 
 /* Load and read the whole message; returns pm_msg_load's result. */
@@ -156,6 +156,26 @@ static void test_added_field(void)
 	expect("", 1, "From: me@x", "From: me@x\n", "", 0);
 }
 
+/* The whole input arrives in one read, body and all, larger than the
+ * buffer: the added field must still fit, and every byte come out. */
+static void test_added_field_after_readahead(void)
+{
+	static char text[3 * sizeof hdr + 64];
+	static char want[sizeof text + 64];
+	const char *head = "To: a@x\n\n";
+	const char *add = "From: \"Cron Daemon\" <root@router.example>";
+	size_t n = strlen(head), i;
+	pm_msg m;
+
+	memcpy(text, head, n);
+	for (i = n; i < sizeof text - 1; i++)
+		text[i] = (i % 64 == 63) ? '\n' : (char)('a' + i % 26);
+	text[sizeof text - 1] = '\0';
+	snprintf(want, sizeof want, "To: a@x\n%s\n\n%s", add, text + n);
+	PM_CHECK_INT(pass(&m, text, sizeof text, 1, add), 0);
+	PM_CHECK(out_len == strlen(want) && strcmp(out, want) == 0);
+}
+
 static void test_not_a_header(void)
 {
 	/* A continuation line with no field before it starts the body. */
@@ -186,6 +206,7 @@ int main(void)
 	PM_RUN(test_groups_and_folding);
 	PM_RUN(test_dot_ends_message);
 	PM_RUN(test_added_field);
+	PM_RUN(test_added_field_after_readahead);
 	PM_RUN(test_not_a_header);
 	PM_RUN(test_errors);
 	PM_TEST_MAIN();
