@@ -22,6 +22,7 @@ enum {
 	PM_ERR_NO_RCPT,         /* no recipient at all */
 	PM_ERR_HDR_TOO_BIG,     /* header section larger than its buffer */
 	PM_ERR_CRED,            /* user name or password too long or has NUL */
+	PM_ERR_LINE_TOO_LONG,   /* a message line over 998 octets (RFC 5322) */
 
 	/* 20..39: the port (network, clock, input stream) */
 	PM_ERR_RESOLVE = 20,    /* host name did not resolve */
@@ -42,7 +43,8 @@ enum {
 	PM_ERR_PERM,            /* 5xx reply */
 	PM_ERR_AUTH,            /* authentication rejected */
 	PM_ERR_AUTH_UNAVAIL,    /* credentials set but no usable AUTH offered */
-	PM_ERR_RCPT             /* one or more recipients refused */
+	PM_ERR_RCPT,            /* one or more recipients refused */
+	PM_ERR_NO_SMTPUTF8      /* UTF-8 address, server lacks SMTPUTF8 */
 };
 
 #endif /* PM_ERR_H */
