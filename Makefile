@@ -9,6 +9,7 @@ NPROC    := $(shell nproc 2>/dev/null || echo 2)
 BEARSSL_ORIG   := bearssl_0.6+dfsg.1.orig.tar.xz
 BEARSSL_SHA256 := 102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
 BEARSSL_DIR    := $(TP)/bearssl-0.6
+BEARSSL_VERSION := 0.6+dfsg.1 (Debian source package)
 # No BearSSL-internal clock: time reaches the X.509 code only through the
 # port, so "no trustworthy clock" is the same decision on every target.
 BEARSSL_DEFS   := -DBR_USE_UNIX_TIME=0
@@ -19,7 +20,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 INC      := -Isrc -Iport/posix -I$(BEARSSL_DIR)/inc
 # A clock earlier than the last commit is not believed (see main.c).
 BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
-DEFS     := -DPM_BUILD_EPOCH=$(BUILD_EPOCH)
+DEFS     := -DPM_BUILD_EPOCH=$(BUILD_EPOCH) -DPM_BEARSSL_VERSION='"$(BEARSSL_VERSION)"'
 
 # Flavours: "musl" is the shipped static binary; "host" is glibc gcc with
 # sanitizers for unit tests.
@@ -37,7 +38,8 @@ PORT_C   := $(wildcard port/posix/*.c)
 UNIT_C   := $(wildcard tests/unit/test_*.c)
 
 musl_OBJ := $(SRC_C:%.c=$(B)/musl/%.o) $(PORT_C:%.c=$(B)/musl/%.o)
-host_CORE := $(SRC_C:%.c=$(B)/host/%.o)
+# Unit tests link the core and the port's pure parsers.
+host_CORE := $(SRC_C:%.c=$(B)/host/%.o) $(B)/host/port/posix/pm_args.o
 UNIT_BIN := $(UNIT_C:tests/unit/%.c=$(B)/host/tests/%)
 
 .PHONY: all size check unit e2e demo certs setup setup-test check-alloc \

@@ -113,6 +113,31 @@ static size_t field_name(const uint8_t *p, size_t len)
 	return i > 0 && i < len && p[i] == ':' ? i : 0;
 }
 
+/* Octets of the line p[0..len), its LF or CRLF not counted. */
+static size_t line_octets(const uint8_t *p, size_t len)
+{
+	if (len > 0 && p[len - 1] == '\n')
+		len--;
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	return len;
+}
+
+/* End of the field that starts at buf[at]: past its continuation lines. */
+static size_t field_end(const pm_msg *m, size_t at)
+{
+	const uint8_t *nl;
+
+	for (;;) {
+		nl = memchr(m->buf + at, '\n', m->hdr_end - at);
+		if (nl == NULL)
+			return m->hdr_end;
+		at = (size_t)(nl - m->buf) + 1;
+		if (at >= m->hdr_end || (m->buf[at] != ' ' && m->buf[at] != '\t'))
+			return at;
+	}
+}
+
 /* Open the gap buf[at..at+n) by moving the rest of the buffer up. */
 static int make_room(pm_msg *m, size_t at, size_t n)
 {
@@ -202,6 +227,10 @@ int pm_msg_load(pm_msg *m)
 			continue;
 		}
 		eol = nl != NULL ? (size_t)(nl - m->buf) + 1 : m->len;
+		if (line_octets(m->buf + line, eol - line) > 998) {
+			m->why = "a header line is longer than 998 octets (RFC 5322 2.1.1)";
+			return PM_ERR_LINE_TOO_LONG;
+		}
 		if (eol == line) {
 			/* End of input right after a complete line. */
 			if (in_field) {
@@ -300,4 +329,38 @@ int pm_msg_read(void *ctx, uint8_t *dst, size_t cap, size_t *got)
 		return 0;
 	}
 	return raw_read(m, dst, cap, got);
+}
+
+int pm_msg_find(const pm_msg *m, const char *name, const uint8_t **body,
+	size_t *len)
+{
+	size_t at = 0, end, n;
+
+	while (at < m->hdr_end) {
+		end = field_end(m, at);
+		n = field_name(m->buf + at, end - at);
+		if (n > 0 && name_is(m->buf + at, n, name)) {
+			*body = m->buf + at + n + 1;
+			*len = line_octets(*body, end - at - n - 1);
+			return 1;
+		}
+		at = end;
+	}
+	return 0;
+}
+
+void pm_msg_remove(pm_msg *m, const char *name)
+{
+	size_t at = 0, end, n;
+
+	while (at < m->hdr_end) {
+		end = field_end(m, at);
+		n = field_name(m->buf + at, end - at);
+		if (n > 0 && name_is(m->buf + at, n, name)) {
+			cut(m, at, end - at);
+			m->hdr_end -= end - at;
+		} else {
+			at = end;
+		}
+	}
 }

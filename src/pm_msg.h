@@ -59,7 +59,8 @@ typedef struct {
 /* Read and digest the header section. The last PM_MSG_ROOM bytes of buf
  * are kept for pm_msg_add_field. Returns 0, PM_ERR_BADARG (cap not above
  * PM_MSG_ROOM + 3), PM_ERR_HDR_TOO_BIG (the header section does not fit in
- * cap - PM_MSG_ROOM bytes), PM_ERR_READ (the source failed),
+ * cap - PM_MSG_ROOM bytes), PM_ERR_LINE_TOO_LONG (a header line over 998
+ * octets; why says so), PM_ERR_READ (the source failed),
  * PM_ERR_ADDR (an address field is malformed: field and why say which and
  * how), or the rcpt callback's non-zero result. */
 int pm_msg_load(pm_msg *m);
@@ -68,6 +69,17 @@ int pm_msg_load(pm_msg *m);
  * section. Returns 0, PM_ERR_BADARG (text holds CR or LF, or no colon), or
  * PM_ERR_HDR_TOO_BIG. */
 int pm_msg_add_field(pm_msg *m, const char *text, size_t len);
+
+/* The first field called name (case-insensitive) after pm_msg_load: its
+ * body, from after the colon to before the last line end (continuation
+ * lines included). Returns 1 when found, else 0. */
+int pm_msg_find(const pm_msg *m, const char *name, const uint8_t **body,
+	size_t *len);
+
+/* Remove every field called name, with its continuation lines (to replace
+ * one: remove it, then pm_msg_add_field). Like pm_msg_add_field, only
+ * between pm_msg_load and the first pm_msg_read. */
+void pm_msg_remove(pm_msg *m, const char *name);
 
 /* A pm_read_fn (ctx is the pm_msg): the message, headers first. */
 int pm_msg_read(void *ctx, uint8_t *dst, size_t cap, size_t *got);

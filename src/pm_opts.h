@@ -47,8 +47,9 @@
 #define PM_REPLY_TEXT_MAX 256
 #endif
 
-/* Longest command line pinmail formats (AUTH PLAIN with its initial
- * response is the longest). RAM: this many bytes in pm_smtp. */
+/* Longest command line pinmail formats: AUTH PLAIN with its initial
+ * response, or MAIL with every parameter (PM_ADDR_MAX + 353 with a full
+ * ENVID). RAM: this many bytes in pm_smtp. */
 #ifndef PM_CMD_MAX
 #define PM_CMD_MAX 1024
 #endif
@@ -67,6 +68,13 @@
 /* Longest address (RFC 5321 4.5.3.1.3: a path is at most 256 octets). */
 #ifndef PM_ADDR_MAX
 #define PM_ADDR_MAX 256
+#endif
+
+/* Longest DSN envelope identifier (sendmail -V) accepted, in octets before
+ * xtext encoding; RFC 3461 4.4 allows at most 100. Encoded, it may take
+ * three times this in a MAIL command. No RAM of its own. */
+#ifndef PM_ENVID_MAX
+#define PM_ENVID_MAX 100
 #endif
 
 /* Bytes of the header buffer that pm_msg_load never fills with read-ahead,
@@ -118,7 +126,17 @@
 #if PM_REPLY_LINE_MAX < 512
 #error "PM_REPLY_LINE_MAX below 512 rejects replies RFC 5321 allows"
 #endif
-#if PM_CMD_MAX < 64 + PM_ADDR_MAX || PM_CMD_MAX < 16 + ((2 * PM_CRED_MAX + 4) / 3 + 1) * 4
+#if PM_ENVID_MAX < 1 || PM_ENVID_MAX > 100
+#error "PM_ENVID_MAX must be 1..100 (RFC 3461 4.4)"
+#endif
+/* The longest MAIL: "MAIL FROM:<" addr ">" " BODY=8BITMIME" " SMTPUTF8"
+ * " RET=HDRS" " ENVID=" (3 per envid octet) CRLF. The longest RCPT,
+ * "RCPT TO:<" addr ">" " NOTIFY=SUCCESS,FAILURE,DELAY" CRLF, and EHLO
+ * (262 with a 255-octet name) are shorter; AUTH PLAIN depends on
+ * PM_CRED_MAX. */
+#define PM_MAIL_CMD_MAX (11 + PM_ADDR_MAX + 1 + 14 + 9 + 9 + 7 + 3 * PM_ENVID_MAX + 2)
+#if PM_CMD_MAX < PM_MAIL_CMD_MAX || PM_CMD_MAX < 9 + PM_ADDR_MAX + 1 + 29 + 2 \
+	|| PM_CMD_MAX < 16 + ((2 * PM_CRED_MAX + 4) / 3 + 1) * 4
 #error "PM_CMD_MAX is too small for MAIL/RCPT with PM_ADDR_MAX or AUTH with PM_CRED_MAX"
 #endif
 

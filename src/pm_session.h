@@ -35,6 +35,11 @@
 #define PM_SESSION_WANT_RECV 0x02u
 #define PM_SESSION_DONE      0x04u
 
+/* The TLS profile in words (for --version); pm_session.c is the truth. */
+#define PM_SESSION_PROFILE "TLS 1.2; ECDHE-ECDSA and ECDHE-RSA with" \
+	" AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305; X25519, P-256," \
+	" P-384, P-521; RSA and ECDSA signatures"
+
 /* Everything a session is told. Pointers are kept unless said otherwise. */
 typedef struct {
 	const char *host;          /* SNI, and the name DANE-TA checks */

@@ -41,6 +41,27 @@ static void cmd_str(pm_smtp *s, const char *str)
 	cmd_add(s, str, strlen(str));
 }
 
+/* RFC 3461 4: xtext. Anything outside "!".."~", and "+" and "=", becomes
+ * "+XX", so the value cannot end the parameter or the command. */
+static void cmd_xtext(pm_smtp *s, const char *str)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char e[3];
+	unsigned c;
+
+	for (; *str != '\0'; str++) {
+		c = (unsigned char)*str;
+		if (c > ' ' && c < 0x7f && c != '+' && c != '=') {
+			cmd_add(s, str, 1);
+		} else {
+			e[0] = '+';
+			e[1] = hex[c >> 4];
+			e[2] = hex[c & 15];
+			cmd_add(s, e, 3);
+		}
+	}
+}
+
 /* Streaming base64: AUTH PLAIN's "\0user\0pass" is encoded as it is
  * walked, so no plaintext copy of the password is ever assembled. */
 typedef struct {
@@ -97,6 +118,32 @@ static int word_is(const char *p, size_t len, const char *kw)
 		if (kw[i] == '\0' || upper((unsigned char)p[i]) != kw[i])
 			return 0;
 	return kw[len] == '\0';
+}
+
+/* DSN NOTIFY keywords; bit k of pm_smtp.notify is notify_words[k]. */
+static const char *const notify_words[] = { "SUCCESS", "FAILURE", "DELAY", "NEVER" };
+#define NOTIFY_NEVER 0x08u
+
+/* "NEVER" alone, or a comma list of the others: their bits; 0 for
+ * anything else (empty items, spaces, unknown words, NEVER with others). */
+static unsigned parse_notify(const char *p)
+{
+	unsigned bits = 0, k;
+	size_t n;
+
+	for (;;) {
+		for (n = 0; p[n] != '\0' && p[n] != ','; n++)
+			;
+		for (k = 0; k < 4 && !word_is(p, n, notify_words[k]); k++)
+			;
+		if (k == 4)
+			return 0;
+		bits |= 1u << k;
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	return (bits & NOTIFY_NEVER) && bits != NOTIFY_NEVER ? 0 : bits;
 }
 
 static void trace(pm_smtp *s, char dir, const char *line, size_t len)
@@ -184,6 +231,40 @@ static void mask_trace(pm_smtp *s, const char *prefix)
 	trace(s, 'C', buf, n + 4);
 }
 
+/* MAIL's parameters for the extensions both sides want. SMTPUTF8 needs no
+ * check here: without it the session failed right after EHLO. */
+static void mail_params(pm_smtp *s)
+{
+	if (s->ext & PM_EXT_8BITMIME)
+		cmd_str(s, s->p.body == PM_BODY_7BIT ? " BODY=7BIT" : " BODY=8BITMIME");
+	if (s->p.smtputf8)
+		cmd_str(s, " SMTPUTF8");
+	if (!(s->ext & PM_EXT_DSN))
+		return;
+	if (s->ret != 0)
+		cmd_str(s, s->ret == 1 ? " RET=FULL" : " RET=HDRS");
+	if (s->p.envid != NULL) {
+		cmd_str(s, " ENVID=");
+		cmd_xtext(s, s->p.envid);
+	}
+}
+
+static void rcpt_params(pm_smtp *s)
+{
+	const char *sep = " NOTIFY=";
+	unsigned k;
+
+	if (!(s->ext & PM_EXT_DSN))
+		return;
+	for (k = 0; k < 4; k++) {
+		if (s->notify & (1u << k)) {
+			cmd_str(s, sep);
+			cmd_str(s, notify_words[k]);
+			sep = ",";
+		}
+	}
+}
+
 static void next_command(pm_smtp *s)
 {
 	b64_state b = { 0, 0 };
@@ -226,10 +307,12 @@ static void next_command(pm_smtp *s)
 			cmd_str(s, "MAIL FROM:<");
 			cmd_str(s, s->p.from);
 			cmd_str(s, ">");
+			mail_params(s);
 		} else if (i <= s->p.nrcpt) {
 			cmd_str(s, "RCPT TO:<");
 			cmd_str(s, s->p.rcpt[i - 1]);
 			cmd_str(s, ">");
+			rcpt_params(s);
 		} else {
 			cmd_str(s, "DATA");
 		}
@@ -248,6 +331,8 @@ static void next_command(pm_smtp *s)
  * Stream message bytes into dst, converting as SMTP requires: CRLF, bare
  * CR and bare LF all become CRLF (a bare one could end the DATA phase early
  * on some servers: SMTP smuggling), and a "." starting a line is doubled.
+ * A line too long for SMTP stops everything before its first excess octet:
+ * what was converted so far goes out, the final "." never does.
  *
  * No staging buffer: raw bytes are read into the upper half of dst and
  * converted forward into its start. Each input byte yields at most two
@@ -258,7 +343,7 @@ static void next_command(pm_smtp *s)
 
 static size_t body_fill(pm_smtp *s, uint8_t *dst, size_t cap)
 {
-	size_t half = cap / 2, got = 0, r, w = 0;
+	size_t half = cap / 2, got = 0, r, w = 0, stuffed = 0;
 	uint8_t c;
 
 	if (half < PM_BODY_MIN_ROOM)
@@ -283,14 +368,24 @@ static size_t body_fill(pm_smtp *s, uint8_t *dst, size_t cap)
 			dst[w++] = '\r';
 			dst[w++] = '\n';
 			s->skip_lf = c == '\r';
-			s->at_bol = 1;
+			s->col = 0;
+			s->lines++;
 			continue;
 		}
-		if (c == '.' && s->at_bol)
+		if (s->col == PM_SMTP_LINE_MAX) {
+			if (s->err == 0)
+				s->line_no = s->lines + 1;
+			fail(s, PM_ERR_LINE_TOO_LONG, "DATA", 0);
+			break;
+		}
+		if (c == '.' && s->col == 0) {
 			dst[w++] = '.';
+			stuffed++;
+		}
 		dst[w++] = c;
-		s->at_bol = 0;
+		s->col++;
 	}
+	s->body_bytes += w - stuffed;
 	return w;
 }
 
@@ -299,8 +394,10 @@ static size_t body_fill(pm_smtp *s, uint8_t *dst, size_t cap)
 static void end_of_message(pm_smtp *s)
 {
 	s->cmd_len = s->cmd_off = 0;
-	if (!s->at_bol)
+	if (s->col != 0) {
 		cmd_add(s, "\r\n", 2);
+		s->body_bytes += 2;
+	}
 	cmd_add(s, ".\r\n", 3);
 	trace(s, 'C', ".", 1);
 	s->cmd_replies = 1;
@@ -427,8 +524,14 @@ static void on_reply(pm_smtp *s)
 			s->state = ST_AUTH_PLAIN;
 		else if (s->ext & PM_EXT_AUTH_LOGIN)
 			s->state = ST_AUTH_LOGIN;
-		else
+		else {
 			fail(s, PM_ERR_AUTH_UNAVAIL, "AUTH", 1);
+			return;
+		}
+		/* Known now, so credentials are not sent for a message that
+		 * cannot go through this server. */
+		if (s->p.smtputf8 && !(s->ext & PM_EXT_SMTPUTF8))
+			fail(s, PM_ERR_NO_SMTPUTF8, "MAIL", 0);
 		return;
 	case ST_AUTH_LOGIN:
 	case ST_AUTH_USER:
@@ -485,6 +588,7 @@ static void on_reply(pm_smtp *s)
 			return;
 		}
 		s->delivered = 1;
+		memcpy(s->final_text, s->cur_text, sizeof s->final_text);
 		if (s->accepted < s->p.nrcpt) {
 			s->err = PM_ERR_RCPT;
 			s->stage = "RCPT";
@@ -597,9 +701,18 @@ static int bad_text(const char *p, size_t max)
 	return n > max;
 }
 
+/* Without SMTPUTF8 an envelope address must be ASCII (RFC 6531). */
+static int non_ascii(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 1;
+	return 0;
+}
+
 int pm_smtp_init(pm_smtp *s, const pm_smtp_params *p)
 {
-	size_t i;
+	size_t i, n;
 
 	memset(s, 0, sizeof *s);
 	s->state = ST_DONE;
@@ -609,18 +722,32 @@ int pm_smtp_init(pm_smtp *s, const pm_smtp_params *p)
 		return PM_ERR_TOO_MANY_RCPT;
 	if (p->helo == NULL || p->helo[0] == '\0' || bad_text(p->helo, 255)
 		|| p->from == NULL || bad_text(p->from, PM_ADDR_MAX)
-		|| p->read == NULL)
+		|| p->read == NULL || p->body > PM_BODY_8BITMIME)
 		return PM_ERR_BADARG;
+	if (!p->smtputf8 && non_ascii(p->from))
+		return PM_ERR_ADDR;
 	for (i = 0; i < p->nrcpt; i++)
 		if (p->rcpt[i] == NULL || p->rcpt[i][0] == '\0'
-			|| bad_text(p->rcpt[i], PM_ADDR_MAX))
+			|| bad_text(p->rcpt[i], PM_ADDR_MAX)
+			|| (!p->smtputf8 && non_ascii(p->rcpt[i])))
 			return PM_ERR_ADDR;
+	/* DSN values are checked whether or not the server will want them:
+	 * a caller's mistake shows on every server alike. */
+	if (p->notify != NULL && (s->notify = (uint8_t)parse_notify(p->notify)) == 0)
+		return PM_ERR_BADARG;
+	if (p->ret != NULL) {
+		n = strlen(p->ret);
+		s->ret = word_is(p->ret, n, "FULL") ? 1 : word_is(p->ret, n, "HDRS") ? 2 : 0;
+		if (s->ret == 0)
+			return PM_ERR_BADARG;
+	}
+	if (p->envid != NULL && (p->envid[0] == '\0' || strlen(p->envid) > PM_ENVID_MAX))
+		return PM_ERR_BADARG;
 	if (p->user != NULL && (p->pass == NULL
 		|| strlen(p->user) > PM_CRED_MAX || strlen(p->pass) > PM_CRED_MAX))
 		return PM_ERR_CRED;
 	s->p = *p;
 	s->state = ST_GREETING;
 	s->awaiting = 1;                        /* the greeting */
-	s->at_bol = 1;
 	return 0;
 }

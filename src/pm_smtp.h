@@ -15,6 +15,12 @@
  * Recipients refused while others are accepted do not stop the message;
  * they are reported in rcpt_code[] and as PM_ERR_RCPT.
  *
+ * MAIL and RCPT carry the parameters of the extensions the server offers
+ * and the caller asked for: BODY= (RFC 6152), SMTPUTF8 (RFC 6531), RET=,
+ * ENVID= and NOTIFY= (DSN, RFC 3461). A message line longer than
+ * PM_SMTP_LINE_MAX octets is never sent whole: the session stops without
+ * the final "." (PM_ERR_LINE_TOO_LONG, line_no says which line).
+ *
  * Reply lines are bounded (PM_REPLY_LINE_MAX) and so is the number of lines
  * in one reply (PM_REPLY_LINES_MAX): a hostile server cannot overflow or
  * stall the parser. The first error is kept (sticky) with the server's code
@@ -52,7 +58,38 @@ typedef struct {
 	void *read_ctx;
 	pm_trace_fn trace;             /* NULL: no transcript */
 	void *trace_ctx;
+
+	/* Extensions (sendmail -B, -N, -R, -V). Zero/NULL: none asked for. */
+	unsigned body;                 /* PM_BODY_*: the BODY= parameter */
+	int smtputf8;                  /* non-zero: the envelope holds UTF-8
+	                                * addresses; the server must offer
+	                                * SMTPUTF8 (else PM_ERR_NO_SMTPUTF8) */
+	const char *notify;            /* DSN NOTIFY: "NEVER" or a comma list
+	                                * of SUCCESS, FAILURE, DELAY (any case) */
+	const char *ret;               /* DSN RET: "FULL" or "HDRS" (any case) */
+	const char *envid;             /* DSN ENVID, raw: the engine xtext-encodes
+	                                * it; 1..PM_ENVID_MAX octets */
 } pm_smtp_params;
+
+/* pm_smtp_params.body. The body is streamed, so whether it holds 8-bit
+ * bytes is unknown when MAIL is sent; RFC 6152 lets a client declare
+ * 8BITMIME for 7-bit content, so AUTO declares it whenever it can.
+ *   AUTO, 8BITMIME: " BODY=8BITMIME" when the server offers 8BITMIME.
+ *   7BIT:           " BODY=7BIT" when the server offers 8BITMIME.
+ * Nothing is added when 8BITMIME is not offered (the message is sent as it
+ * is; converting 8-bit content to 7 bits is the caller's business). */
+#define PM_BODY_AUTO      0u
+#define PM_BODY_7BIT      1u
+#define PM_BODY_8BITMIME  2u
+
+/* DSN parameters (RFC 3461) are sent only when the server offers DSN and
+ * silently left out otherwise, as sendmail does. NOTIFY and RET go out in
+ * canonical form (upper case, NOTIFY in the order SUCCESS,FAILURE,DELAY,
+ * duplicates dropped), so only validated keywords ever reach the wire. */
+
+/* Longest message line, in octets without its CRLF (RFC 5321 4.5.3.1.6),
+ * counted after line-end normalisation and before dot-stuffing. */
+#define PM_SMTP_LINE_MAX  998
 
 /* EHLO extensions pinmail uses (pm_smtp.ext). */
 #define PM_EXT_PIPELINING  0x01u
@@ -75,14 +112,25 @@ typedef struct {
 	uint8_t state;
 	uint8_t sent;                  /* this state's command is formatted */
 	uint8_t quit_early;            /* QUIT went with the final "." */
-	uint8_t at_bol, skip_lf, eof;  /* message transform state */
+	uint8_t skip_lf, eof;          /* message transform state */
 	uint8_t delivered;             /* result: the final "." got 250 */
+	uint8_t notify;                /* NOTIFY keywords (bits), from p.notify */
+	uint8_t ret;                   /* RET: 0 none, 1 FULL, 2 HDRS */
 	unsigned ext;                  /* result: PM_EXT_* offered by the server */
 	size_t next;                   /* transaction commands formatted so far */
 	size_t answered;               /* transaction replies received so far */
 	size_t awaiting;               /* replies owed by the server */
 	size_t accepted;               /* result: recipients accepted */
 	uint16_t rcpt_code[PM_RCPT_MAX];   /* result: reply code per recipient */
+	size_t body_bytes;             /* result: message octets handed out, as
+	                                * normalised (CRLF line ends, a final CRLF
+	                                * added if missing), without dot-stuffing
+	                                * and without the final "." */
+	size_t line_no;                /* result: with PM_ERR_LINE_TOO_LONG, the
+	                                * 1-based number of the long line; else 0 */
+	size_t lines;                  /* message line ends seen so far */
+	size_t col;                    /* octets in the current message line
+	                                * (0: at the start of a line) */
 
 	/* output: one formatted command at a time */
 	char cmd[PM_CMD_MAX];
@@ -102,12 +150,29 @@ typedef struct {
 	int reply_code;
 	const char *stage;             /* "greeting", "EHLO", "AUTH", "MAIL", ... */
 	char reply_text[PM_REPLY_TEXT_MAX];
+	/* result: when delivered, the reply to the final "." ("2.0.0 Ok:
+	 * queued as ..."), for the log */
+	char final_text[PM_REPLY_TEXT_MAX];
 } pm_smtp;
 
 /* Start an engine for one submission. Returns 0, PM_ERR_NO_RCPT,
  * PM_ERR_TOO_MANY_RCPT, PM_ERR_CRED (credential longer than PM_CRED_MAX),
- * PM_ERR_ADDR (sender or recipient longer than PM_ADDR_MAX or holding CR,
- * LF or NUL). */
+ * PM_ERR_ADDR (a recipient empty, longer than PM_ADDR_MAX or holding a
+ * control character, '<' or '>'; or the sender or a recipient holding a
+ * non-ASCII byte while smtputf8 is not set), PM_ERR_BADARG (helo or read
+ * missing; helo or sender malformed like a recipient; body not a PM_BODY_*;
+ * notify, ret or envid not as documented in pm_smtp_params).
+ *
+ * Errors found while running, besides the server's (err, stage):
+ *   PM_ERR_NO_SMTPUTF8, "MAIL": smtputf8 is set and the server does not
+ *     offer SMTPUTF8. Found right after EHLO, so neither AUTH nor MAIL is
+ *     sent; QUIT is, and the session ends cleanly.
+ *   PM_ERR_LINE_TOO_LONG, "DATA": line line_no of the message is longer
+ *     than PM_SMTP_LINE_MAX. The bytes before it have been handed out, the
+ *     final "." and QUIT never are: the engine is done at once and the
+ *     caller must close the connection, so the server discards the
+ *     unfinished message (RFC 5321 3.8).
+ *   PM_ERR_READ, "message": the read function failed; as above. */
 int pm_smtp_init(pm_smtp *s, const pm_smtp_params *p);
 
 /* PM_SMTP_WANT_* flags. */

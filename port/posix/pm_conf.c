@@ -9,12 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <sysexits.h>
 #include <unistd.h>
+#include "pm_addr.h"
 #include "pm_conf.h"
 
 #define CONF_MAX 16384
+#define ALIAS_DEPTH 8
+
+static const struct { const char *name; int facility; } facilities[] = {
+	{ "mail", LOG_MAIL }, { "user", LOG_USER }, { "daemon", LOG_DAEMON },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
 
 static int fail(const pm_conf *c, unsigned line, const char *what, const char *arg)
 {
@@ -152,7 +163,71 @@ static int add_tlsa(pm_conf *c, unsigned line, const char *val)
 	return 0;
 }
 
-static int set_key(pm_conf *c, unsigned line, const char *key, const char *val)
+static int on_off(const char *val)
+{
+	if (strcmp(val, "on") == 0 || strcmp(val, "yes") == 0 || strcmp(val, "1") == 0)
+		return 1;
+	if (strcmp(val, "off") == 0 || strcmp(val, "no") == 0 || strcmp(val, "0") == 0)
+		return 0;
+	return -1;
+}
+
+static int check_addr(void *ctx, const char *addr, size_t len)
+{
+	(void)ctx;
+	(void)addr;
+	(void)len;
+	return 0;
+}
+
+/* "alias LOCAL ADDR[,ADDR...]": both parts point into the file's text. */
+static int add_alias(pm_conf *c, unsigned line, char *val)
+{
+	const char *why = NULL;
+	char *p = val;
+
+	if (c->nalias == PM_CONF_ALIAS_MAX) {
+		char what[64];
+
+		snprintf(what, sizeof what, "more than %d alias lines", PM_CONF_ALIAS_MAX);
+		return fail(c, line, what, "; use an aliases file");
+	}
+	while (*p != '\0' && *p != ' ' && *p != '\t' && *p != ':')
+		p++;
+	if (p == val || (strchr(val, '@') != NULL && strchr(val, '@') < p))
+		return fail(c, line, "alias needs a local name without @, then addresses:"
+			" \"alias root admin@example.com\"", NULL);
+	if (*p != '\0')
+		*p++ = '\0';
+	while (*p == ' ' || *p == '\t' || *p == ':')
+		p++;
+	if (*p == '\0')
+		return fail(c, line, "alias needs addresses after the name", val);
+	if (pm_addr_list(p, strlen(p), check_addr, NULL, &why) != 0)
+		return fail(c, line, "malformed alias address:", why);
+	c->alias_name[c->nalias] = val;
+	c->alias_value[c->nalias++] = p;
+	return 0;
+}
+
+static int set_syslog(pm_conf *c, unsigned line, const char *val)
+{
+	size_t i;
+
+	switch (on_off(val)) {
+	case 1: c->syslog_facility = LOG_MAIL; return 0;
+	case 0: c->syslog_facility = -1; return 0;
+	}
+	for (i = 0; i < sizeof facilities / sizeof facilities[0]; i++)
+		if (strcmp(val, facilities[i].name) == 0) {
+			c->syslog_facility = facilities[i].facility;
+			return 0;
+		}
+	return fail(c, line, "syslog must be on, off, or a facility (mail, user,"
+		" daemon, local0..local7), not", val);
+}
+
+static int set_key(pm_conf *c, unsigned line, const char *key, char *val)
 {
 	if (strcmp(key, "host") == 0)
 		return copy_value(c, line, key, c->host, sizeof c->host, val);
@@ -178,6 +253,22 @@ static int set_key(pm_conf *c, unsigned line, const char *key, const char *val)
 			return fail(c, line, "timeout must be seconds from 1 to 3600, not", val);
 		return 0;
 	}
+	if (strcmp(key, "domain") == 0)
+		return copy_value(c, line, key, c->domain, sizeof c->domain, val);
+	if (strcmp(key, "rewrite_local_from") == 0) {
+		c->rewrite_local_from = on_off(val);
+		if (c->rewrite_local_from < 0)
+			return fail(c, line, "rewrite_local_from must be on or off, not", val);
+		return 0;
+	}
+	if (strcmp(key, "alias") == 0)
+		return add_alias(c, line, val);
+	if (strcmp(key, "aliases") == 0)
+		return copy_value(c, line, key, c->aliases, sizeof c->aliases, val);
+	if (strcmp(key, "syslog") == 0)
+		return set_syslog(c, line, val);
+	if (strcmp(key, "logfile") == 0)
+		return copy_value(c, line, key, c->logfile, sizeof c->logfile, val);
 	return fail(c, line, "unknown key", key);
 }
 
@@ -194,6 +285,7 @@ int pm_conf_load(pm_conf *c, const char *path)
 	c->path = path;
 	c->port = 465;
 	c->timeout = 30;
+	c->syslog_facility = LOG_MAIL;
 	e = slurp(path, text, sizeof text, &len, &st);
 	if (e != 0) {
 		fprintf(stderr, "pinmail: cannot read configuration %s: %s;"
@@ -244,4 +336,156 @@ int pm_conf_load(pm_conf *c, const char *path)
 		fprintf(stderr, "pinmail: warning: %s holds a password and is readable"
 			" by other users; run: chmod 600 %s\n", path, path);
 	return 0;
+}
+
+/* --- aliases -------------------------------------------------------------- */
+
+typedef struct {
+	const pm_conf *c;
+	int (*fn)(void *ctx, const char *addr, size_t len);
+	void *ctx;
+	const char *self;          /* the name being expanded */
+	size_t self_len;
+	int depth;
+	int err;
+} expansion;
+
+static int expand(expansion *x, const char *name, size_t len);
+
+static int expand_one(void *ctx, const char *addr, size_t len)
+{
+	expansion *x = ctx, inner;
+	int r;
+
+	if (memchr(addr, '@', len) != NULL
+		|| (len == x->self_len && strncmp(addr, x->self, len) == 0))
+		r = 0;
+	else {
+		inner = *x;
+		inner.depth++;
+		r = expand(&inner, addr, len);
+	}
+	if (r == 0) {       /* an address, or a local name that is no alias */
+		r = x->fn(x->ctx, addr, len);
+		if (r != 0)
+			x->err = r;
+		return r;
+	}
+	if (r != 1) {
+		x->err = r;
+		return -1;
+	}
+	return 0;
+}
+
+/* The value of an aliases-file entry: comma-separated; pipes, files and
+ * :include: cannot be delivered by a submission client and are skipped. */
+static int expand_value(expansion *x, const char *file, unsigned line,
+	const char *v, size_t len)
+{
+	const char *why = NULL, *item, *end = v + len, *comma;
+	size_t n;
+
+	for (item = v; item < end; item = comma + 1) {
+		comma = memchr(item, ',', (size_t)(end - item));
+		if (comma == NULL)
+			comma = end;
+		while (item < comma && (*item == ' ' || *item == '\t' || *item == '\n'))
+			item++;
+		n = (size_t)(comma - item);
+		if (n == 0)
+			continue;
+		if (*item == '|' || *item == '/' || strncmp(item, ":include:", 9) == 0) {
+			fprintf(stderr, "pinmail: warning: %s:%u: alias to a program, file"
+				" or :include: skipped: pinmail only submits mail\n", file, line);
+			continue;
+		}
+		if (pm_addr_list(item, n, expand_one, x, &why) != 0) {
+			if (x->err == 0) {
+				fprintf(stderr, "pinmail: %s:%u: malformed alias address: %s\n",
+					file, line, why != NULL ? why : "bad address");
+				x->err = EX_CONFIG;
+			}
+			return x->err;
+		}
+	}
+	return 0;
+}
+
+static int expand_file(expansion *x, const char *name, size_t len)
+{
+	static char text[CONF_MAX];
+	static int loaded;
+	const char *p, *eol, *colon, *v;
+	struct stat st;
+	size_t tlen = 0;
+	unsigned line = 0, first;
+	int e;
+
+	if (!loaded) {
+		e = slurp(x->c->aliases, text, sizeof text, &tlen, &st);
+		if (e != 0) {
+			fprintf(stderr, "pinmail: cannot read aliases file %s (from %s): %s\n",
+				x->c->aliases, x->c->path,
+				e == EFBIG ? "larger than 16 KB" : strerror(e));
+			return EX_CONFIG;
+		}
+		loaded = 1;
+	}
+	for (p = text; *p != '\0'; p = eol) {
+		line++;
+		eol = strchr(p, '\n');
+		eol = eol != NULL ? eol + 1 : p + strlen(p);
+		if (*p == '#' || *p == ' ' || *p == '\t' || *p == '\n')
+			continue;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon == NULL || (size_t)(colon - p) != len || strncasecmp(p, name, len) != 0)
+			continue;
+		/* The value runs on over continuation lines (leading blank). */
+		v = colon + 1;
+		first = line;
+		while (*eol == ' ' || *eol == '\t') {
+			const char *n2 = strchr(eol, '\n');
+
+			eol = n2 != NULL ? n2 + 1 : eol + strlen(eol);
+			line++;
+		}
+		return expand_value(x, x->c->aliases, first, v, (size_t)(eol - v)) == 0 ? 1
+			: x->err;
+	}
+	return 0;
+}
+
+static int expand(expansion *x, const char *name, size_t len)
+{
+	size_t i;
+
+	if (x->depth > ALIAS_DEPTH) {
+		fprintf(stderr, "pinmail: aliases nest deeper than %d at \"%.*s\"; is"
+			" there a loop? fix the alias lines in %s\n", ALIAS_DEPTH, (int)len,
+			name, x->c->path);
+		return EX_CONFIG;
+	}
+	x->self = name;
+	x->self_len = len;
+	for (i = 0; i < x->c->nalias; i++)
+		if (strlen(x->c->alias_name[i]) == len
+			&& strncasecmp(x->c->alias_name[i], name, len) == 0)
+			return expand_value(x, x->c->path, 0, x->c->alias_value[i],
+				strlen(x->c->alias_value[i])) == 0 ? 1 : x->err;
+	if (x->c->aliases[0] != '\0')
+		return expand_file(x, name, len);
+	return 0;
+}
+
+int pm_conf_alias(const pm_conf *c, const char *name, size_t len,
+	int (*fn)(void *ctx, const char *addr, size_t len), void *ctx)
+{
+	expansion x;
+
+	memset(&x, 0, sizeof x);
+	x.c = c;
+	x.fn = fn;
+	x.ctx = ctx;
+	return expand(&x, name, len);
 }

@@ -13,6 +13,16 @@
  *   from ADDRESS         envelope sender unless -f/-r is given
  *   helo NAME            EHLO argument; default: this host's name
  *   timeout SECONDS      per network wait; default 30
+ *   domain NAME          qualifies bare local names (root -> root@NAME)
+ *   rewrite_local_from on|off
+ *                        a bare local From: or envelope sender (cron's
+ *                        root) becomes the configured from; default off
+ *   alias LOCAL ADDR[,ADDR...]
+ *                        maps a local recipient; repeatable
+ *   aliases PATH         more aliases, /etc/aliases format
+ *   syslog on|off|FACILITY
+ *                        one line per message; default on, facility mail
+ *   logfile PATH         that line appended to PATH instead
  */
 #ifndef PM_CONF_H
 #define PM_CONF_H
@@ -21,6 +31,7 @@
 #include "pm_dane.h"
 
 #define PM_CONF_TLSA_POOL 8192   /* decoded tlsa data of all records */
+#define PM_CONF_ALIAS_MAX 64     /* alias lines in the configuration */
 
 typedef struct {
 	const char *path;                      /* kept */
@@ -36,6 +47,14 @@ typedef struct {
 	unsigned timeout;
 	uint8_t pool[PM_CONF_TLSA_POOL];
 	size_t pool_len;
+	char domain[256];
+	int rewrite_local_from;
+	const char *alias_name[PM_CONF_ALIAS_MAX];   /* into the file's text */
+	const char *alias_value[PM_CONF_ALIAS_MAX];
+	size_t nalias;
+	char aliases[256];                     /* aliases file, or "" */
+	int syslog_facility;                   /* LOG_MAIL...; -1: off */
+	char logfile[256];
 } pm_conf;
 
 /* Load path. Returns 0, or an exit status (EX_CONFIG, EX_NOPERM...) after
@@ -43,5 +62,15 @@ typedef struct {
  * (a secret readable by others, an unusable record) are printed and do not
  * fail. */
 int pm_conf_load(pm_conf *c, const char *path);
+
+/* Expand the local name (no '@') through the alias lines, then the aliases
+ * file. Calls fn for each address it maps to (recursively, at most 8
+ * levels; an alias naming itself ends there). Returns 0 when name is no
+ * alias (fn not called), 1 when it was expanded, or an exit status after
+ * printing one line (aliases file unreadable or malformed). */
+int pm_conf_alias(const pm_conf *c, const char *name, size_t len,
+	int (*fn)(void *ctx, const char *addr, size_t len), void *ctx);
+/* fn returns 0, or an exit status it has already printed, which ends the
+ * expansion and is what pm_conf_alias returns. */
 
 #endif /* PM_CONF_H */

@@ -4,6 +4,7 @@
  * The core reports PM_ERR_* with details; only here do they become words
  * and <sysexits.h> codes. Every sentence names what failed and what to do.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -104,6 +105,23 @@ static void refused_list(const pm_session *s, const char *const *rcpt,
 	}
 }
 
+/* The failure sentence: into r->line for the log, and on stderr. */
+static void say(const pm_report_ctx *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(const pm_report_ctx *r, const char *fmt, ...)
+{
+	char tmp[1024];
+	char *line = r->line != NULL ? r->line : tmp;
+	size_t cap = r->line != NULL ? r->line_cap : sizeof tmp;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, cap, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "pinmail: %s\n", line);
+}
+
 int pm_report(const pm_session *s, const pm_report_ctx *r)
 {
 	const pm_smtp *m = &s->smtp;
@@ -119,74 +137,84 @@ int pm_report(const pm_session *s, const pm_report_ctx *r)
 			pm_hex(key, pm_dane_presented(&s->dane), 32);
 		else
 			strcpy(key, "(no certificate)");
-		fprintf(stderr, "pinmail: %s presented a key that matches no tlsa record"
+		say(r, "%s presented a key that matches no tlsa record"
 			" in %s; it is \"tlsa 3 1 1 %s\"; if the server's key changed"
 			" legitimately, add that line, else do not trust this server;"
-			" mail not sent\n", r->host, r->conf_path, key);
+			" mail not sent", r->host, r->conf_path, key);
 		return EX_TEMPFAIL;
 	case PM_ERR_NO_CLOCK:
-		fprintf(stderr, "pinmail: a tlsa 2 (DANE-TA) record for %s needs a"
+		say(r, "a tlsa 2 (DANE-TA) record for %s needs a"
 			" trustworthy clock and this system's clock is before pinmail's"
 			" build date; set the clock or pin the server key with tlsa 3 1 1;"
-			" mail not sent\n", r->host);
+			" mail not sent", r->host);
 		return EX_TEMPFAIL;
 	case PM_ERR_CHAIN:
-		fprintf(stderr, "pinmail: %s matched a tlsa 2 record but its chain is"
+		say(r, "%s matched a tlsa 2 record but its chain is"
 			" invalid: %s; fix the server's certificate or its pins;"
-			" mail not sent\n", r->host,
+			" mail not sent", r->host,
 			pm_br_error(s->dane.chain_err, buf, sizeof buf));
 		return EX_TEMPFAIL;
 	case PM_ERR_TLS:
-		fprintf(stderr, "pinmail: TLS with %s port %u failed: %s; is it an"
-			" implicit-TLS (465) port? mail not sent\n", r->host, r->port,
+		say(r, "TLS with %s port %u failed: %s; is it an"
+			" implicit-TLS (465) port? mail not sent", r->host, r->port,
 			pm_br_error(s->tls_err, buf, sizeof buf));
 		return EX_TEMPFAIL;
 	case PM_ERR_TIMEOUT:
-		fprintf(stderr, "pinmail: %s did not answer within %u s (%s);"
+		say(r, "%s did not answer within %u s (%s);"
 			" try again later\n", r->host, r->timeout, stage);
 		return EX_TEMPFAIL;
 	case PM_ERR_NET:
-		fprintf(stderr, "pinmail: connection to %s lost (%s); try again"
+		say(r, "connection to %s lost (%s); try again"
 			" later\n", r->host, stage);
 		return EX_TEMPFAIL;
 	case PM_ERR_READ:
-		fprintf(stderr, "pinmail: cannot read the message from standard"
-			" input; nothing was delivered\n");
+		say(r, "cannot read the message from standard"
+			" input; nothing was delivered");
 		return EX_IOERR;
 	case PM_ERR_AUTH:
-		fprintf(stderr, "pinmail: %s rejected authentication as %s: %s;"
-			" check user and password in %s\n", r->host, m->p.user,
+		say(r, "%s rejected authentication as %s: %s;"
+			" check user and password in %s", r->host, m->p.user,
 			m->reply_text, r->conf_path);
 		return EX_NOPERM;
 	case PM_ERR_AUTH_UNAVAIL:
-		fprintf(stderr, "pinmail: %s offers no authentication pinmail"
-			" supports (PLAIN, LOGIN) on port %u; check host and port in %s\n",
+		say(r, "%s offers no authentication pinmail"
+			" supports (PLAIN, LOGIN) on port %u; check host and port in %s",
 			r->host, r->port, r->conf_path);
 		return EX_UNAVAILABLE;
 	case PM_ERR_TEMP:
-		fprintf(stderr, "pinmail: %s refused %s for now: %s; try again later\n",
+		say(r, "%s refused %s for now: %s; try again later",
 			r->host, stage, m->reply_text);
 		return EX_TEMPFAIL;
 	case PM_ERR_PERM:
-		fprintf(stderr, "pinmail: %s refused %s: %s\n", r->host, stage,
+		say(r, "%s refused %s: %s", r->host, stage,
 			m->reply_text);
 		return EX_UNAVAILABLE;
 	case PM_ERR_RCPT:
 		refused_list(s, r->rcpt, list, sizeof list, &perm);
 		if (m->delivered)
-			fprintf(stderr, "pinmail: delivered to %zu of %zu recipients;"
-				" refused: %s: %s\n", m->accepted, m->p.nrcpt, list,
+			say(r, "delivered to %zu of %zu recipients;"
+				" refused: %s: %s", m->accepted, m->p.nrcpt, list,
 				m->reply_text);
 		else
-			fprintf(stderr, "pinmail: every recipient was refused: %s: %s;"
-				" nothing delivered\n", list, m->reply_text);
+			say(r, "every recipient was refused: %s: %s;"
+				" nothing delivered", list, m->reply_text);
 		return perm ? EX_NOUSER : EX_TEMPFAIL;
 	case PM_ERR_PROTO:
-		fprintf(stderr, "pinmail: %s broke the SMTP protocol (%s): %s;"
-			" mail not delivered\n", r->host, stage, m->reply_text);
+		say(r, "%s broke the SMTP protocol (%s): %s;"
+			" mail not delivered", r->host, stage, m->reply_text);
 		return EX_PROTOCOL;
+	case PM_ERR_LINE_TOO_LONG:
+		say(r, "line %zu of the message is longer than 998 octets"
+			" (RFC 5322 2.1.1); the transaction was abandoned before its end,"
+			" so nothing was delivered; wrap the line or encode the message"
+			" (quoted-printable or base64)", m->line_no);
+		return EX_DATAERR;
+	case PM_ERR_NO_SMTPUTF8:
+		say(r, "an address is not ASCII and %s does not offer SMTPUTF8;"
+			" nothing sent; use an ASCII address", r->host);
+		return EX_DATAERR;
 	default:
-		fprintf(stderr, "pinmail: internal error %d (%s)\n", err, stage);
+		say(r, "internal error %d (%s)", err, stage);
 		return EX_SOFTWARE;
 	}
 }

@@ -14,10 +14,13 @@ typedef struct {
 	unsigned timeout;
 	const char *conf_path;
 	const char *const *rcpt;   /* as given to the SMTP engine */
+	char *line;                /* receives the failure sentence, or NULL */
+	size_t line_cap;
 } pm_report_ctx;
 
-/* Print one line on stderr for a failed session and return its
- * <sysexits.h> code; EX_OK (silent) when the message was delivered. */
+/* Print one line on stderr for a failed session (also kept in r->line, for
+ * the log) and return its <sysexits.h> code; EX_OK (silent, r->line
+ * untouched) when the message was delivered. */
 int pm_report(const pm_session *s, const pm_report_ctx *r);
 
 /* A BearSSL error code in words (buf is used for codes without a name). */

@@ -46,7 +46,8 @@ delivered_to() {
 
 # The message: dots at line starts, a line holding only ".", 8-bit UTF-8,
 # CRLF and LF endings mixed, and no final newline. Sent with -i, so the
-# lone "." is text. Bcc must not arrive.
+# lone "." is text. Bcc must not arrive. It has From, Date and Message-ID,
+# so pinmail adds nothing (test_dropin.sh covers the fields it adds).
 printf '%s\n' \
 	'From: Alice <alice@pinmail.test>' \
 	'To: Bob <bob@pinmail.test>, "Smith, Carol" <carol@pinmail.test>' \
@@ -54,6 +55,8 @@ printf '%s\n' \
 	' bob@pinmail.test' \
 	'Bcc: undisclosed-recipients:;, erin@pinmail.test' \
 	'Subject: =?UTF-8?Q?gr=C3=BC=C3=9Fe?=' \
+	'Date: Sat, 28 Nov 2026 12:00:00 +0100' \
+	'Message-ID: <submit-test@pinmail.test>' \
 	'' \
 	'first line' \
 	'.one dot' \

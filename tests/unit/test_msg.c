@@ -176,6 +176,70 @@ static void test_added_field_after_readahead(void)
 	PM_CHECK(out_len == strlen(want) && strcmp(out, want) == 0);
 }
 
+static void test_find_and_remove(void)
+{
+	const uint8_t *body;
+	size_t len;
+	pm_msg m;
+
+	PM_CHECK_INT(pass(&m, "From: root (Cron\r\n Daemon)\r\nTo: a@x\r\n"
+		"from: second@x\n\nFrom: body@x\n", 1000, 1, NULL), 0);
+	PM_CHECK_INT(pm_msg_find(&m, "FROM", &body, &len), 1);
+	PM_CHECK_MEM(body, len, " root (Cron\r\n Daemon)", 21);
+	PM_CHECK_INT(pm_msg_find(&m, "subject", &body, &len), 0);
+	/* Every From field goes, with its continuation; the body's stays. */
+	{
+		static input in;
+
+		in.p = "From: root (Cron\r\n Daemon)\r\nTo: a@x\r\n"
+			"from: second@x\n\nFrom: body@x\n";
+		in.len = strlen(in.p);
+		in.off = 0;
+		in.chunk = 7;
+		memset(&m, 0, sizeof m);
+		m.src = in_read;
+		m.src_ctx = &in;
+		m.buf = hdr;
+		m.cap = sizeof hdr;
+		m.ignore_dots = 1;
+		PM_CHECK_INT(pm_msg_load(&m), 0);
+	}
+	pm_msg_remove(&m, "from");
+	PM_CHECK_INT(pm_msg_find(&m, "from", &body, &len), 0);
+	PM_CHECK_INT(pm_msg_add_field(&m, "From: me@x", 10), 0);
+	out_len = 0;
+	for (;;) {
+		size_t got;
+
+		PM_CHECK_INT(pm_msg_read(&m, (uint8_t *)out + out_len,
+			sizeof out - out_len, &got), 0);
+		if (got == 0)
+			break;
+		out_len += got;
+	}
+	out[out_len] = '\0';
+	PM_CHECK_STR(out, "To: a@x\r\nFrom: me@x\n\nFrom: body@x\n");
+}
+
+static void test_long_header_line(void)
+{
+	static char text[1200];
+	pm_msg m;
+
+	/* 998 octets before the line end pass, 999 do not. */
+	memset(text, 'a', sizeof text);
+	memcpy(text, "X-Long: ", 8);
+	memcpy(text + 998, "\r\n\nbody\n", 9);
+	text[1007] = '\0';
+	PM_CHECK_INT(pass(&m, text, 100, 1, NULL), 0);
+	memset(text, 'a', sizeof text);
+	memcpy(text, "X-Long: ", 8);
+	memcpy(text + 999, "\n\nbody\n", 7);
+	text[1006] = '\0';
+	PM_CHECK_INT(pass(&m, text, 100, 1, NULL), PM_ERR_LINE_TOO_LONG);
+	PM_CHECK(m.why != NULL);
+}
+
 static void test_not_a_header(void)
 {
 	/* A continuation line with no field before it starts the body. */
@@ -207,6 +271,8 @@ int main(void)
 	PM_RUN(test_dot_ends_message);
 	PM_RUN(test_added_field);
 	PM_RUN(test_added_field_after_readahead);
+	PM_RUN(test_find_and_remove);
+	PM_RUN(test_long_header_line);
 	PM_RUN(test_not_a_header);
 	PM_RUN(test_errors);
 	PM_TEST_MAIN();

@@ -196,7 +196,7 @@ static void test_pipelined_plain(void)
 		{ "", greeting_ehlo_pipe },
 		{ "EHLO client.example\r\n", ehlo_reply_pipe },
 		{ "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n", "235 2.7.0 ok\r\n" },
-		{ "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n"
+		{ "MAIL FROM:<alice@example.org> BODY=8BITMIME\r\nRCPT TO:<bob@example.org>\r\n"
 		  "RCPT TO:<carol@example.org>\r\nDATA\r\n",
 		  "250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n354 go\r\n" },
 		{ "Subject: hi\r\n\r\n..leading dot\r\n..\r\nbare\r\ncr\r\ncrlf\r\n"
@@ -207,6 +207,7 @@ static void test_pipelined_plain(void)
 
 	run_all(&p, steps, 5, 0, &s);
 	PM_CHECK_INT(s.delivered, 1);
+	PM_CHECK_STR(s.final_text, "250 2.0.0 queued as X");
 	PM_CHECK_INT(s.accepted, 2);
 	PM_CHECK(s.ext & PM_EXT_PIPELINING);
 	PM_CHECK(s.ext & PM_EXT_AUTH_PLAIN);
@@ -217,6 +218,12 @@ static void test_pipelined_plain(void)
 	PM_CHECK(strstr(trace_log, "AGFsaWNl") == NULL);
 	PM_CHECK(strstr(trace_log, "s3cret") == NULL);
 	PM_CHECK(strstr(trace_log, "S 250 2.0.0 queued as X\n") != NULL);
+	/* SMTPUTF8 is offered but not asked for: not declared. */
+	PM_CHECK(strstr(trace_log, "C MAIL FROM:<alice@example.org> BODY=8BITMIME\n") != NULL);
+	/* The message as normalised, without the stuffed dots and the ".". */
+	PM_CHECK_INT(s.body_bytes, strlen("Subject: hi\r\n\r\n.leading dot\r\n.\r\n"
+		"bare\r\ncr\r\ncrlf\r\nno final newline\r\n"));
+	PM_CHECK_INT(s.line_no, 0);
 }
 
 static void test_lockstep_login(void)
@@ -240,6 +247,7 @@ static void test_lockstep_login(void)
 
 	run_all(&p, steps, 10, 0, &s);
 	PM_CHECK_INT(s.delivered, 1);
+	PM_CHECK_INT(s.body_bytes, 20);
 	PM_CHECK(strstr(trace_log, "YWxpY2U") == NULL);
 	PM_CHECK(strstr(trace_log, "czNjcmV0") == NULL);
 	PM_CHECK(strstr(trace_log, "C ****\n") != NULL);
@@ -451,7 +459,12 @@ static void test_read_error(void)
 	uint8_t out[4096];
 	size_t n, total = 0;
 
-	memset(body, 'a', sizeof body);
+	/* Lines of 100 octets, CRLF included: reads end on line ends, so the
+	 * wire carries exactly the bytes read. */
+	for (n = 0; n < sizeof body; n += 100) {
+		memset(body + n, 'a', 98);
+		memcpy(body + n + 98, "\r\n", 2);
+	}
 	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
 	pm_smtp_input(&s, (const uint8_t *)greet, strlen(greet));
 	pm_smtp_output(&s, out, sizeof out);
@@ -464,6 +477,7 @@ static void test_read_error(void)
 	}
 	PM_CHECK_INT(s.err, PM_ERR_READ);
 	PM_CHECK_INT(total, 3000);
+	PM_CHECK_INT(s.body_bytes, 3000);
 	PM_CHECK(pm_smtp_wants(&s) & PM_SMTP_DONE);
 }
 
@@ -513,6 +527,7 @@ static void test_empty_message(void)
 	pm_smtp s;
 
 	run_all(&p, steps, 4, 0, &s);
+	PM_CHECK_INT(s.body_bytes, 0);
 }
 
 static void test_init_checks(void)
@@ -544,6 +559,433 @@ static void test_init_checks(void)
 	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);   /* null sender <> is valid */
 }
 
+/* ---- extensions: BODY, SMTPUTF8, DSN ---- */
+
+static int contains(const char *buf, size_t len, const char *str)
+{
+	size_t n = strlen(str), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (memcmp(buf + i, str, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A pipelined session without AUTH: txn is what the client sends for
+ * MAIL, RCPT... and DATA, answers the server's replies to them. */
+static void run_txn(const pm_smtp_params *p, const char *ehlo, const char *txn,
+	const char *answers, pm_smtp *s)
+{
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", ehlo },
+		{ txn, answers },
+		{ "x\r\n.\r\nQUIT\r\n", "250 ok\r\n221 bye\r\n" },
+	};
+
+	run_all(p, steps, 4, 0, s);
+	PM_CHECK_INT(s->delivered, 1);
+}
+
+static const char ehlo_plain[] = "250-mx\r\n250 PIPELINING\r\n";
+static const char ehlo_8bit[] = "250-mx\r\n250-PIPELINING\r\n250 8BITMIME\r\n";
+static const char ehlo_utf8[] =
+	"250-mx\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n";
+static const char ehlo_dsn[] = "250-mx\r\n250-PIPELINING\r\n250 DSN\r\n";
+static const char ehlo_all[] =
+	"250-mx\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 DSN\r\n";
+static const char ok1[] = "250 ok\r\n250 ok\r\n354 go\r\n";
+static const char ok2[] = "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n";
+
+static void test_body_param(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	pm_smtp s;
+	const char *plain = "MAIL FROM:<alice@example.org>\r\n"
+		"RCPT TO:<bob@example.org>\r\nDATA\r\n";
+
+	/* AUTO: 8BITMIME whenever offered, since the body is not known yet. */
+	run_txn(&p, ehlo_8bit, "MAIL FROM:<alice@example.org> BODY=8BITMIME\r\n"
+		"RCPT TO:<bob@example.org>\r\nDATA\r\n", ok1, &s);
+	PM_CHECK(strstr(trace_log, "C MAIL FROM:<alice@example.org> BODY=8BITMIME\n") != NULL);
+	run_txn(&p, ehlo_plain, plain, ok1, &s);
+
+	p.body = PM_BODY_8BITMIME;
+	run_txn(&p, ehlo_8bit, "MAIL FROM:<alice@example.org> BODY=8BITMIME\r\n"
+		"RCPT TO:<bob@example.org>\r\nDATA\r\n", ok1, &s);
+	run_txn(&p, ehlo_plain, plain, ok1, &s);
+
+	p.body = PM_BODY_7BIT;
+	run_txn(&p, ehlo_8bit, "MAIL FROM:<alice@example.org> BODY=7BIT\r\n"
+		"RCPT TO:<bob@example.org>\r\nDATA\r\n", ok1, &s);
+	PM_CHECK(strstr(trace_log, "C MAIL FROM:<alice@example.org> BODY=7BIT\n") != NULL);
+	run_txn(&p, ehlo_plain, plain, ok1, &s);
+
+	p.body = PM_BODY_8BITMIME + 1;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_BADARG);
+}
+
+static const char *rcpt_utf8[] = { "j\xc3\xb6rg@b\xc3\xbc" "cher.example", "bob@example.org" };
+
+static void test_smtputf8_offered(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 2, 0);
+	pm_smtp s;
+
+	p.rcpt = rcpt_utf8;
+	p.from = "al\xc3\xaf" "ce@example.org";
+	p.smtputf8 = 1;
+	run_txn(&p, ehlo_utf8,
+		"MAIL FROM:<al\xc3\xaf" "ce@example.org> BODY=8BITMIME SMTPUTF8\r\n"
+		"RCPT TO:<j\xc3\xb6rg@b\xc3\xbc" "cher.example>\r\n"
+		"RCPT TO:<bob@example.org>\r\nDATA\r\n", ok2, &s);
+	PM_CHECK(strstr(trace_log, "C MAIL FROM:<al\xc3\xaf" "ce@example.org> BODY=8BITMIME SMTPUTF8\n")
+		!= NULL);
+	/* With the flag, an ASCII envelope is declared all the same. */
+	p.rcpt = rcpt3;
+	p.from = "alice@example.org";
+	run_txn(&p, ehlo_utf8,
+		"MAIL FROM:<alice@example.org> BODY=8BITMIME SMTPUTF8\r\n"
+		"RCPT TO:<bob@example.org>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n",
+		ok2, &s);
+}
+
+/* The server lacks SMTPUTF8: QUIT right after EHLO. Neither credentials
+ * nor any of MAIL go out, and not one message byte is read. */
+static void test_smtputf8_not_offered(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 2, 1);
+	const step with_auth[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n",
+		  "250-mx\r\n250-PIPELINING\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	const step lockstep[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250 8BITMIME\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	p.rcpt = rcpt_utf8;
+	p.smtputf8 = 1;
+	run_all(&p, with_auth, 3, PM_ERR_NO_SMTPUTF8, &s);
+	PM_CHECK_STR(s.stage, "MAIL");
+	PM_CHECK_INT(src.off, 0);
+	PM_CHECK(!contains(sent, sent_len, "MAIL"));
+	PM_CHECK(!contains(sent, sent_len, "AUTH"));
+	PM_CHECK_INT(s.delivered, 0);
+
+	p.user = p.pass = NULL;
+	run_all(&p, lockstep, 3, PM_ERR_NO_SMTPUTF8, &s);
+	PM_CHECK_STR(s.stage, "MAIL");
+	PM_CHECK(!contains(sent, sent_len, "MAIL"));
+}
+
+static void test_smtputf8_init(void)
+{
+	source src = { "", 0, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 2, 0);
+	pm_smtp s;
+
+	/* The caller cannot forget the flag: a UTF-8 address needs it. */
+	p.rcpt = rcpt_utf8;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_ADDR);
+	p.rcpt = rcpt3;
+	p.from = "al\xc3\xaf" "ce@example.org";
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_ADDR);
+	p.from = "alice@example.org";
+	p.rcpt = rcpt_utf8 + 1;
+	p.nrcpt = 1;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+	p.rcpt = rcpt_utf8;
+	p.nrcpt = 2;
+	p.smtputf8 = 1;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+	p.from = "al\xc3\xaf" "ce@example.org";
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+}
+
+static void test_dsn(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 2, 0);
+	pm_smtp s;
+	const char *bare = "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n"
+		"RCPT TO:<carol@example.org>\r\nDATA\r\n";
+
+	p.notify = "success,Delay";
+	p.ret = "hdrs";
+	p.envid = "a+b=c d";
+	run_txn(&p, ehlo_dsn,
+		"MAIL FROM:<alice@example.org> RET=HDRS ENVID=a+2Bb+3Dc+20d\r\n"
+		"RCPT TO:<bob@example.org> NOTIFY=SUCCESS,DELAY\r\n"
+		"RCPT TO:<carol@example.org> NOTIFY=SUCCESS,DELAY\r\nDATA\r\n", ok2, &s);
+	PM_CHECK(strstr(trace_log,
+		"C MAIL FROM:<alice@example.org> RET=HDRS ENVID=a+2Bb+3Dc+20d\n") != NULL);
+	PM_CHECK(strstr(trace_log,
+		"C RCPT TO:<carol@example.org> NOTIFY=SUCCESS,DELAY\n") != NULL);
+	/* DSN not offered: left out silently, as sendmail does. */
+	run_txn(&p, ehlo_plain, bare, ok2, &s);
+	run_txn(&p, ehlo_utf8, "MAIL FROM:<alice@example.org> BODY=8BITMIME\r\n"
+		"RCPT TO:<bob@example.org>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n",
+		ok2, &s);
+
+	/* Canonical keywords, in a fixed order, once each. */
+	p.notify = "delay,FAILURE,failure,sUcCeSs";
+	p.ret = "Full";
+	p.envid = NULL;
+	run_txn(&p, ehlo_dsn, "MAIL FROM:<alice@example.org> RET=FULL\r\n"
+		"RCPT TO:<bob@example.org> NOTIFY=SUCCESS,FAILURE,DELAY\r\n"
+		"RCPT TO:<carol@example.org> NOTIFY=SUCCESS,FAILURE,DELAY\r\nDATA\r\n",
+		ok2, &s);
+	/* Every octet outside "!".."~", and "+" and "=", as +XX. */
+	p.notify = "never";
+	p.ret = NULL;
+	p.envid = "\x01 +=~!\x7f\xff";
+	run_txn(&p, ehlo_dsn, "MAIL FROM:<alice@example.org> ENVID=+01+20+2B+3D~!+7F+FF\r\n"
+		"RCPT TO:<bob@example.org> NOTIFY=NEVER\r\n"
+		"RCPT TO:<carol@example.org> NOTIFY=NEVER\r\nDATA\r\n", ok2, &s);
+	/* With BODY, and NOTIFY alone. */
+	p.notify = "DELAY";
+	p.envid = NULL;
+	run_txn(&p, ehlo_all, "MAIL FROM:<alice@example.org> BODY=8BITMIME\r\n"
+		"RCPT TO:<bob@example.org> NOTIFY=DELAY\r\n"
+		"RCPT TO:<carol@example.org> NOTIFY=DELAY\r\nDATA\r\n", ok2, &s);
+}
+
+/* Anything but the documented keywords fails init: nothing the caller
+ * passes can reach the wire unchecked. */
+static void test_dsn_invalid(void)
+{
+	static const char *const bad_notify[] = {
+		"", "NEVER,SUCCESS", "SUCCESS,NEVER", "never,never,success", "SUCCESS,",
+		",SUCCESS", "SUCCESS,,DELAY", "SUCCESS FAILURE", " SUCCESS", "SUCCESS ",
+		"SUCCESS\r\nRSET", "SUCCES", "SUCCESSX", "DELAY;", "NEVER\r\n", "ALL",
+		"SUCCESS;FAILURE", "S\xc3\x9c" "CCESS", ",",
+	};
+	static const char *const bad_ret[] = {
+		"", "FUL", "FULLX", "full\r\n", "HDRS ", " HDRS", "NEVER", "FULL,HDRS",
+	};
+	static const char *const good_notify[] = {
+		"NEVER", "never", "Success", "FAILURE", "delay,success,failure",
+		"SUCCESS,SUCCESS",
+	};
+	static char envid[PM_ENVID_MAX + 2];
+	source src = { "", 0, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	pm_smtp s;
+	size_t i;
+
+	for (i = 0; i < sizeof bad_notify / sizeof bad_notify[0]; i++) {
+		p.notify = bad_notify[i];
+		if (pm_smtp_init(&s, &p) != PM_ERR_BADARG) {
+			printf("  notify \"%s\" accepted\n", bad_notify[i]);
+			PM_CHECK(0);
+		}
+	}
+	for (i = 0; i < sizeof good_notify / sizeof good_notify[0]; i++) {
+		p.notify = good_notify[i];
+		PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+	}
+	p.notify = NULL;
+	for (i = 0; i < sizeof bad_ret / sizeof bad_ret[0]; i++) {
+		p.ret = bad_ret[i];
+		PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_BADARG);
+	}
+	p.ret = "hdrs";
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+	p.ret = NULL;
+	p.envid = "";
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_BADARG);
+	memset(envid, 'e', PM_ENVID_MAX + 1);
+	p.envid = envid;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), PM_ERR_BADARG);
+	envid[PM_ENVID_MAX] = '\0';
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+}
+
+/* The longest MAIL and RCPT the engine can format fit PM_CMD_MAX whole. */
+static void test_longest_commands(void)
+{
+	static char from[PM_ADDR_MAX + 1], rcpt[PM_ADDR_MAX + 1], envid[PM_ENVID_MAX + 1];
+	static char txn[4096];
+	const char *rcpts[1];
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	pm_smtp s;
+	size_t i, n = 0;
+
+	memset(from, 'f', PM_ADDR_MAX);
+	memcpy(from + PM_ADDR_MAX - 12, "@example.org", 12);
+	memset(rcpt, 'r', PM_ADDR_MAX);
+	memcpy(rcpt + PM_ADDR_MAX - 12, "@example.org", 12);
+	memset(envid, '=', PM_ENVID_MAX);
+	rcpts[0] = rcpt;
+	p.from = from;
+	p.rcpt = rcpts;
+	p.smtputf8 = 1;
+	p.notify = "SUCCESS,FAILURE,DELAY";
+	p.ret = "HDRS";
+	p.envid = envid;
+	n += (size_t)sprintf(txn + n, "MAIL FROM:<%s> BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=", from);
+	for (i = 0; i < PM_ENVID_MAX; i++)
+		n += (size_t)sprintf(txn + n, "+3D");
+	n += (size_t)sprintf(txn + n, "\r\n");
+	PM_CHECK_INT(n, PM_MAIL_CMD_MAX);
+	PM_CHECK(n <= PM_CMD_MAX);
+	sprintf(txn + n, "RCPT TO:<%s> NOTIFY=SUCCESS,FAILURE,DELAY\r\nDATA\r\n", rcpt);
+	run_txn(&p, ehlo_all, txn, ok1, &s);
+}
+
+/* ---- long lines ---- */
+
+/*
+ * A message with lines, one of which may be too long. want is what goes
+ * out after DATA's 354: the converted message and ".\r\nQUIT\r\n" when it
+ * is fine, only the part before the first excess octet when it is not
+ * (want_line: the long line's number). Every run, with both read sizes and
+ * every delivery pattern, must agree, and no "\r\n.\r\n" nor QUIT may
+ * follow DATA on the wire.
+ */
+static void run_body(const char *body, size_t body_len, const char *want,
+	size_t want_line, size_t want_bytes)
+{
+	static const size_t chunks[] = { 4096, 7 };
+	source src = { body, body_len, 0, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	const char *ok = want_line ? "" : "250 ok\r\n221 bye\r\n";
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", ehlo_plain },
+		{ "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n",
+		  ok1 },
+		{ want, ok },
+	};
+	size_t c, data;
+	pm_smtp s;
+
+	for (c = 0; c < 2; c++) {
+		src.read_chunk = chunks[c];
+		run_all(&p, steps, 4, want_line ? PM_ERR_LINE_TOO_LONG : 0, &s);
+		PM_CHECK_INT(s.line_no, want_line);
+		PM_CHECK_INT(s.body_bytes, want_bytes);
+		PM_CHECK_INT(s.delivered, !want_line);
+		/* From the CRLF that ends "DATA". */
+		data = strlen(steps[0].client) + strlen(steps[1].client)
+			+ strlen(steps[2].client) - 2;
+		PM_CHECK(sent_len >= data);
+		if (want_line) {
+			PM_CHECK_STR(s.stage, "DATA");
+			PM_CHECK_INT(s.reply_code, 0);
+			PM_CHECK(!contains(sent + data, sent_len - data, "\r\n.\r\n"));
+			PM_CHECK(!contains(sent + data, sent_len - data, "QUIT"));
+		}
+	}
+}
+
+/* Writes count octets ch at buf + at; returns the offset after them. */
+static size_t fill(char *buf, size_t at, int ch, size_t count)
+{
+	memset(buf + at, ch, count);
+	return at + count;
+}
+
+static void test_long_lines(void)
+{
+	static char body[8192], want[8192];
+	size_t n;
+
+	/* 998 octets and LF: fine. */
+	n = fill(body, 0, 'a', 998);
+	strcpy(body + n, "\n");
+	n = fill(want, 0, 'a', 998);
+	strcpy(want + n, "\r\n.\r\nQUIT\r\n");
+	run_body(body, strlen(body), want, 0, 1000);
+
+	/* 998 octets, no line end: fine, and ended by the engine. */
+	body[998] = '\0';
+	run_body(body, strlen(body), want, 0, 1000);
+
+	/* 998 octets starting with ".": 999 on the wire once stuffed, fine. */
+	body[0] = '.';
+	strcpy(body + 998, "\r\n");
+	n = fill(want, 0, '.', 2);
+	n = fill(want, n, 'a', 997);
+	strcpy(want + n, "\r\n.\r\nQUIT\r\n");
+	run_body(body, strlen(body), want, 0, 1000);
+
+	/* 999 octets, LF endings, line 3: stops before octet 999. */
+	strcpy(body, "Subject: x\n\n");
+	n = fill(body, 12, 'a', 999);
+	strcpy(body + n, "\nmore\n.\n");
+	strcpy(want, "Subject: x\r\n\r\n");
+	n = fill(want, 14, 'a', 998);
+	want[n] = '\0';
+	run_body(body, strlen(body), want, 3, 14 + 998);
+
+	/* The same with CRLF endings. */
+	strcpy(body, "Subject: x\r\n\r\n");
+	n = fill(body, 14, 'a', 999);
+	strcpy(body + n, "\r\n.\r\n");
+	run_body(body, strlen(body), want, 3, 14 + 998);
+
+	/* The last line, with no line end. */
+	strcpy(body, "a\nb\n");
+	n = fill(body, 4, 'c', 999);
+	body[n] = '\0';
+	strcpy(want, "a\r\nb\r\n");
+	n = fill(want, 6, 'c', 998);
+	want[n] = '\0';
+	run_body(body, strlen(body), want, 3, 6 + 998);
+
+	/* The first line. */
+	n = fill(body, 0, 'd', 999);
+	strcpy(body + n, "\n.\n");
+	n = fill(want, 0, 'd', 998);
+	want[n] = '\0';
+	run_body(body, strlen(body), want, 1, 998);
+
+	/* The first line, starting with ".": its 998 octets (999 once
+	 * stuffed) go out, the 999th does not. */
+	body[0] = '.';
+	n = fill(want, 0, '.', 2);
+	n = fill(want, n, 'd', 997);
+	want[n] = '\0';
+	run_body(body, strlen(body), want, 1, 998);
+
+	/* Line ends of every kind count once each: CR, CRLF, LF, CR, CR. */
+	strcpy(body, "1\r2\r\n3\n4\r\r");
+	n = fill(body, 10, 'e', 999);
+	body[n] = '\0';
+	strcpy(want, "1\r\n2\r\n3\r\n4\r\n\r\n");
+	n = fill(want, 14, 'e', 998);
+	want[n] = '\0';
+	run_body(body, strlen(body), want, 6, 14 + 998);
+
+	/* A 998-octet line, then a 999-octet one. */
+	n = fill(body, 0, 'f', 998);
+	body[n++] = '\n';
+	n = fill(body, n, 'g', 999);
+	strcpy(body + n, "\n");
+	n = fill(want, 0, 'f', 998);
+	memcpy(want + n, "\r\n", 2);
+	n = fill(want, n + 2, 'g', 998);
+	want[n] = '\0';
+	run_body(body, strlen(body), want, 2, 1000 + 998);
+
+	/* Far too long. */
+	n = fill(body, 0, 'h', 5000);
+	body[n] = '\0';
+	n = fill(want, 0, 'h', 998);
+	want[n] = '\0';
+	run_body(body, strlen(body), want, 1, 998);
+}
+
 int main(void)
 {
 	PM_RUN(test_pipelined_plain);
@@ -559,5 +1001,13 @@ int main(void)
 	PM_RUN(test_closed);
 	PM_RUN(test_empty_message);
 	PM_RUN(test_init_checks);
+	PM_RUN(test_body_param);
+	PM_RUN(test_smtputf8_offered);
+	PM_RUN(test_smtputf8_not_offered);
+	PM_RUN(test_smtputf8_init);
+	PM_RUN(test_dsn);
+	PM_RUN(test_dsn_invalid);
+	PM_RUN(test_longest_commands);
+	PM_RUN(test_long_lines);
 	PM_TEST_MAIN();
 }
