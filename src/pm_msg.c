@@ -364,3 +364,12 @@ void pm_msg_remove(pm_msg *m, const char *name)
 		}
 	}
 }
+
+size_t pm_msg_header_lines(const pm_msg *m)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->hdr_end; i++)
+		n += m->buf[i] == '\n';
+	return n + 1;
+}

@@ -81,6 +81,11 @@ int pm_msg_find(const pm_msg *m, const char *name, const uint8_t **body,
  * between pm_msg_load and the first pm_msg_read. */
 void pm_msg_remove(pm_msg *m, const char *name);
 
+/* Lines before the body as the message goes out: the header section,
+ * with fields added and removed, and the blank line. A message line
+ * number minus this is a body line number. */
+size_t pm_msg_header_lines(const pm_msg *m);
+
 /* A pm_read_fn (ctx is the pm_msg): the message, headers first. */
 int pm_msg_read(void *ctx, uint8_t *dst, size_t cap, size_t *got);
 

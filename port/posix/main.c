@@ -552,6 +552,7 @@ static int send_message(void)
 	rc.timeout = conf.timeout;
 	rc.conf_path = conf.path;
 	rc.rcpt = rcpts.addr;
+	rc.header_lines = pm_msg_header_lines(&msg);
 	rc.line = line;
 	rc.line_cap = sizeof line;
 	status = pm_report(&sess, &rc);

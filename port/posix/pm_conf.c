@@ -390,9 +390,13 @@ static int expand_value(expansion *x, const char *file, unsigned line,
 		comma = memchr(item, ',', (size_t)(end - item));
 		if (comma == NULL)
 			comma = end;
-		while (item < comma && (*item == ' ' || *item == '\t' || *item == '\n'))
+		while (item < comma && (*item == ' ' || *item == '\t' || *item == '\n'
+			|| *item == '\r'))
 			item++;
 		n = (size_t)(comma - item);
+		while (n > 0 && (item[n - 1] == ' ' || item[n - 1] == '\t'
+			|| item[n - 1] == '\n' || item[n - 1] == '\r'))
+			n--;
 		if (n == 0)
 			continue;
 		if (*item == '|' || *item == '/' || strncmp(item, ":include:", 9) == 0) {

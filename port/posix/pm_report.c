@@ -204,10 +204,11 @@ int pm_report(const pm_session *s, const pm_report_ctx *r)
 			" mail not delivered", r->host, stage, m->reply_text);
 		return EX_PROTOCOL;
 	case PM_ERR_LINE_TOO_LONG:
-		say(r, "line %zu of the message is longer than 998 octets"
+		say(r, "line %zu of the message body is longer than 998 octets"
 			" (RFC 5322 2.1.1); the transaction was abandoned before its end,"
 			" so nothing was delivered; wrap the line or encode the message"
-			" (quoted-printable or base64)", m->line_no);
+			" (quoted-printable or base64)", m->line_no > r->header_lines
+			? m->line_no - r->header_lines : m->line_no);
 		return EX_DATAERR;
 	case PM_ERR_NO_SMTPUTF8:
 		say(r, "an address is not ASCII and %s does not offer SMTPUTF8;"

@@ -14,6 +14,7 @@ typedef struct {
 	unsigned timeout;
 	const char *conf_path;
 	const char *const *rcpt;   /* as given to the SMTP engine */
+	size_t header_lines;       /* lines before the body (pm_msg) */
 	char *line;                /* receives the failure sentence, or NULL */
 	size_t line_cap;
 } pm_report_ctx;
