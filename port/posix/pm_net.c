@@ -11,21 +11,38 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "pm_net.h"
 
-/* Wait for events on fd; 0 when ready, PM_ERR_TIMEOUT or PM_ERR_NET. */
-static int wait_fd(int fd, short events, unsigned timeout_s)
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Wait for events on fd until the deadline (CLOCK_MONOTONIC ms); 0 when
+ * ready, PM_ERR_TIMEOUT or PM_ERR_NET. */
+static int wait_until(int fd, short events, long long deadline)
 {
 	struct pollfd p = { .fd = fd, .events = events };
+	long long left;
 	int n;
 
-	do
-		n = poll(&p, 1, (int)timeout_s * 1000);
-	while (n < 0 && errno == EINTR);
+	do {
+		left = deadline - now_ms();
+		n = left <= 0 ? 0 : poll(&p, 1, left > 3600000 ? 3600000 : (int)left);
+	} while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return PM_ERR_TIMEOUT;
 	return n < 0 ? PM_ERR_NET : 0;
+}
+
+static int wait_fd(int fd, short events, unsigned timeout_s)
+{
+	return wait_until(fd, events, now_ms() + (long long)timeout_s * 1000);
 }
 
 static int try_connect(const struct addrinfo *ai, unsigned timeout_s, int *err,
@@ -93,16 +110,20 @@ int pm_net_connect(const char *host, unsigned port, unsigned timeout_s,
 
 void pm_net_pump(pm_session *s, int fd, unsigned timeout_s)
 {
+	long long deadline = now_ms() + (long long)timeout_s * 1000;
 	unsigned f;
 	unsigned char *buf;
 	size_t len;
 	ssize_t n;
 	int err;
 
+	/* The deadline moves only when bytes go out: the server must answer
+	 * within timeout_s of what pinmail last sent, so a server that drips
+	 * its reply a byte at a time cannot hold pinmail forever. */
 	while (!((f = pm_session_step(s)) & PM_SESSION_DONE)) {
 		if (f & PM_SESSION_WANT_SEND) {
 			buf = pm_session_sendbuf(s, &len);
-			err = wait_fd(fd, POLLOUT, timeout_s);
+			err = wait_until(fd, POLLOUT, deadline);
 			if (err == 0) {
 				do
 					n = send(fd, buf, len, MSG_NOSIGNAL);
@@ -111,6 +132,7 @@ void pm_net_pump(pm_session *s, int fd, unsigned timeout_s)
 					continue;
 				if (n > 0) {
 					pm_session_sendack(s, (size_t)n);
+					deadline = now_ms() + (long long)timeout_s * 1000;
 					continue;
 				}
 				err = PM_ERR_NET;
@@ -118,7 +140,7 @@ void pm_net_pump(pm_session *s, int fd, unsigned timeout_s)
 			pm_session_net_closed(s, err);
 		} else if (f & PM_SESSION_WANT_RECV) {
 			buf = pm_session_recvbuf(s, &len);
-			err = wait_fd(fd, POLLIN, timeout_s);
+			err = wait_until(fd, POLLIN, deadline);
 			if (err == 0) {
 				do
 					n = recv(fd, buf, len, 0);

@@ -15,9 +15,10 @@
 int pm_net_connect(const char *host, unsigned port, unsigned timeout_s,
 	int verbose, int *err, char *errbuf, size_t errlen);
 
-/* Drive the session over fd until it is done. Every wait for the network
- * is bounded by timeout_s. Flushes pending output before reading, as
- * BearSSL requires. */
+/* Drive the session over fd until it is done. The server must answer
+ * within timeout_s of the last bytes pinmail sent (a reply dripped slowly
+ * does not extend it), and each send must progress within timeout_s.
+ * Flushes pending output before reading, as BearSSL requires. */
 void pm_net_pump(pm_session *s, int fd, unsigned timeout_s);
 
 #endif /* PM_NET_H */
