@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <syslog.h>
 #include <sysexits.h>
@@ -24,6 +25,7 @@
 #include "pm_net.h"
 #include "pm_report.h"
 #include "pm_session.h"
+#include "pm_spool.h"
 
 #ifndef PM_BUILD_EPOCH
 #define PM_BUILD_EPOCH 0
@@ -43,15 +45,10 @@ static pm_session sess;
 static pm_msg msg;
 static uint8_t hdr_buf[PM_HDR_BUF_SIZE];
 
-/* Envelope recipients after aliases and qualification; no duplicates. */
-static struct {
-	const char *addr[PM_RCPT_MAX];
-	size_t n;
-	char pool[PM_RCPT_POOL];
-	size_t used;
-	int utf8;              /* some address holds a non-ASCII byte */
-	int status;            /* exit status of a failure already reported */
-} rcpts;
+/* The envelope being built: sender, recipients after aliases and
+ * qualification (no duplicates), DSN and BODY options. */
+static pm_env env;
+static int rcpt_status;    /* exit status of a failure already reported */
 
 static int has_8bit(const char *s, size_t len)
 {
@@ -65,22 +62,12 @@ static int has_8bit(const char *s, size_t len)
 
 static int add_rcpt(const char *addr, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < rcpts.n; i++)
-		if (strlen(rcpts.addr[i]) == len && strncasecmp(rcpts.addr[i], addr, len) == 0)
-			return 0;
-	if (rcpts.n == PM_RCPT_MAX || len + 1 > sizeof rcpts.pool - rcpts.used) {
-		fprintf(stderr, "pinmail: more than %d recipients (or %d bytes of"
-			" addresses); split the message\n", PM_RCPT_MAX, PM_RCPT_POOL);
-		rcpts.status = EX_DATAERR;
+	if (pm_env_add_rcpt(&env, addr, len) != 0) {
+		fprintf(stderr, "pinmail: more than %d recipients (or %zu bytes of"
+			" addresses); split the message\n", PM_RCPT_MAX, sizeof env.pool);
+		rcpt_status = EX_DATAERR;
 		return -1;
 	}
-	memcpy(rcpts.pool + rcpts.used, addr, len);
-	rcpts.pool[rcpts.used + len] = '\0';
-	rcpts.addr[rcpts.n++] = rcpts.pool + rcpts.used;
-	rcpts.used += len + 1;
-	rcpts.utf8 |= has_8bit(addr, len);
 	return 0;
 }
 
@@ -97,7 +84,7 @@ static int qualify_rcpt(void *ctx, const char *addr, size_t len)
 	if (n < 0 || (size_t)n >= sizeof full) {
 		fprintf(stderr, "pinmail: %.*s@%s is longer than %d bytes\n", (int)len,
 			addr, conf.domain, PM_ADDR_MAX);
-		rcpts.status = EX_DATAERR;
+		rcpt_status = EX_DATAERR;
 		return -1;
 	}
 	return add_rcpt(full, (size_t)n);
@@ -115,22 +102,18 @@ static int envelope_rcpt(void *ctx, const char *addr, size_t len)
 	if (r == 1)
 		return 0;
 	if (r != 0) {
-		rcpts.status = r;
+		rcpt_status = r;
 		return -1;
 	}
 	return qualify_rcpt(ctx, addr, len);
 }
 
-/* Octets of the message as sent, for the log. */
-static size_t msg_bytes;
-
-static int read_stdin(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+static int read_fd(int fd, uint8_t *buf, size_t cap, size_t *got)
 {
 	ssize_t n;
 
-	(void)ctx;
 	do
-		n = read(STDIN_FILENO, buf, cap);
+		n = read(fd, buf, cap);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return PM_ERR_READ;
@@ -138,12 +121,25 @@ static int read_stdin(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 	return 0;
 }
 
+static int read_stdin(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+	(void)ctx;
+	return read_fd(STDIN_FILENO, buf, cap, got);
+}
+
+/* During delivery the message comes back from its spool file. */
+static int read_item(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+	return read_fd(((pm_spool_item *)ctx)->fd, buf, cap, got);
+}
+
 /* -v: the SMTP transcript, secrets already masked by the engine. The pin
  * that authenticated the server is named before the first line, which is
  * where the handshake ended. */
+static int said_pin;
+
 static void trace(void *ctx, char dir, const char *line, size_t len)
 {
-	static int said_pin;
 	int i = pm_dane_matched(&sess.dane);
 	const pm_tlsa *t;
 
@@ -317,27 +313,27 @@ static int add_message_id(time_t now, const uint8_t *rnd, size_t rlen,
 
 /* One line per message in syslog or the logfile: who, to whom, how big,
  * which pin, and the outcome. Never a secret. */
-static void log_result(int status, const char *sender, const char *what)
+static void log_result(const char *id, const pm_env *e, int matched,
+	const char *status, int code, const char *what)
 {
 	char line[2048], when[32];
 	size_t n = 0, i;
-	int k = pm_dane_matched(&sess.dane), fd;
+	int fd;
 	time_t now;
 	struct tm tm;
 
 #define ADD(...) do { int w_ = snprintf(line + n, sizeof line - n, __VA_ARGS__); \
 	if (w_ > 0) n += (size_t)w_ < sizeof line - n ? (size_t)w_ : sizeof line - n - 1; \
 	} while (0)
-	ADD("from=<%s> to=", sender);
-	for (i = 0; i < rcpts.n; i++)
-		ADD("%s<%s>", i ? "," : "", rcpts.addr[i]);
-	ADD(" size=%zu relay=%s:%u", msg_bytes, conf.host, conf.port);
-	if (k >= 0)
-		ADD(" tlsa=\"%u %u %u\" (%s:%u)", conf.tlsa[k].usage,
-			conf.tlsa[k].selector, conf.tlsa[k].mtype, conf.path,
-			conf.tlsa_line[k]);
-	ADD(" status=%s exit=%d (%s)", status == 0 ? "sent"
-		: status == EX_TEMPFAIL ? "deferred" : "failed", status, what);
+	ADD("%s: from=<%s> to=", id, e->from);
+	for (i = 0; i < e->nrcpt; i++)
+		ADD("%s<%s>", i ? "," : "", e->rcpt[i]);
+	ADD(" size=%llu relay=%s:%u", e->size, conf.host, conf.port);
+	if (matched >= 0)
+		ADD(" tlsa=\"%u %u %u\" (%s:%u)", conf.tlsa[matched].usage,
+			conf.tlsa[matched].selector, conf.tlsa[matched].mtype, conf.path,
+			conf.tlsa_line[matched]);
+	ADD(" status=%s exit=%d (%s)", status, code, what);
 #undef ADD
 	if (conf.logfile[0] != '\0') {
 		now = time(NULL);
@@ -354,7 +350,7 @@ static void log_result(int status, const char *sender, const char *what)
 		close(fd);
 	} else if (conf.syslog_facility >= 0) {
 		openlog(args.tag != NULL ? args.tag : "pinmail", LOG_PID, conf.syslog_facility);
-		syslog(status == 0 ? LOG_INFO : LOG_ERR, "%s", line);
+		syslog(strcmp(status, "sent") == 0 ? LOG_INFO : LOG_ERR, "%s", line);
 		closelog();
 	}
 }
@@ -378,7 +374,7 @@ static int load_message(void)
 	msg.rcpt = args.extract ? envelope_rcpt : NULL;
 	err = pm_msg_load(&msg);
 	if (err == -1)
-		return rcpts.status;
+		return rcpt_status;
 	if (err == PM_ERR_ADDR) {
 		fprintf(stderr, "pinmail: malformed address in the %s: field: %s;"
 			" fix the message's header; nothing sent\n", msg.field, msg.why);
@@ -402,21 +398,288 @@ static int load_message(void)
 	return 0;
 }
 
+static const char *conf_file(void)
+{
+	if (args.conf_path != NULL)
+		return args.conf_path;
+	return getenv("PINMAIL_CONF") != NULL ? getenv("PINMAIL_CONF")
+		: "/etc/pinmail.conf";
+}
+
+/* The spool: the configured one, else /var/spool/pinmail for root and
+ * ~/.pinmail/spool for everyone else. */
+static int open_spool(pm_spool *sp)
+{
+	const char *home = getenv("HOME");
+
+	if (conf.spool[0] == '\0') {
+		if (geteuid() == 0 || home == NULL || home[0] == '\0')
+			snprintf(conf.spool, sizeof conf.spool, "/var/spool/pinmail");
+		else if ((size_t)snprintf(conf.spool, sizeof conf.spool,
+			"%s/.pinmail/spool", home) >= sizeof conf.spool) {
+			fprintf(stderr, "pinmail: $HOME is too long for the spool path;"
+				" set \"spool DIR\" in %s\n", conf.path);
+			return EX_CONFIG;
+		}
+	}
+	return pm_spool_init(sp, conf.spool, conf.spool_max);
+}
+
+/* What became of one delivery attempt. */
+enum { OUT_SENT, OUT_DEFER, OUT_BURY, OUT_PARTIAL };
+
+typedef struct {
+	int kind;
+	int code;                  /* the exit status of the attempt */
+	int matched;               /* tlsa record that authenticated, or -1 */
+	char line[1024];           /* what happened, one sentence */
+} outcome;
+
+/* One attempt to deliver a spooled message: TLS, pin, SMTP. */
+static void attempt(pm_spool_item *it, pm_env *e, const uint8_t seed[32],
+	outcome *o)
+{
+	pm_session_params sp;
+	pm_report_ctx rc;
+	char helo[256], errbuf[160];
+	time_t now = time(NULL);
+	size_t i;
+	int err, fd, utf8 = has_8bit(e->from, strlen(e->from));
+
+	o->matched = -1;
+	if (conf.helo[0] != '\0')
+		snprintf(helo, sizeof helo, "%s", conf.helo);
+	else if (gethostname(helo, sizeof helo) != 0 || helo[0] == '\0')
+		snprintf(helo, sizeof helo, "localhost");
+	helo[sizeof helo - 1] = '\0';
+	for (i = 0; i < e->nrcpt; i++)
+		utf8 |= has_8bit(e->rcpt[i], strlen(e->rcpt[i]));
+
+	memset(&sp, 0, sizeof sp);
+	sp.host = conf.host;
+	sp.tlsa = conf.tlsa;
+	sp.ntlsa = conf.ntlsa;
+	/* Only a clock past the build date is believed; DANE-TA needs one. */
+	sp.now = now > (time_t)PM_BUILD_EPOCH ? (uint64_t)now : 0;
+	sp.seed = seed;
+	sp.seed_len = 32;
+	sp.smtp.helo = helo;
+	sp.smtp.user = conf.user[0] != '\0' ? conf.user : NULL;
+	sp.smtp.pass = conf.password;
+	sp.smtp.from = e->from;
+	sp.smtp.rcpt = e->rcpt;
+	sp.smtp.nrcpt = e->nrcpt;
+	sp.smtp.read = read_item;
+	sp.smtp.read_ctx = it;
+	sp.smtp.trace = args.verbose ? trace : NULL;
+	sp.smtp.body = e->body;
+	sp.smtp.smtputf8 = utf8;
+	sp.smtp.notify = e->notify[0] != '\0' ? e->notify : NULL;
+	sp.smtp.ret = e->ret[0] != '\0' ? e->ret : NULL;
+	sp.smtp.envid = e->envid[0] != '\0' ? e->envid : NULL;
+	said_pin = 0;
+	err = pm_session_start(&sess, &sp);
+	if (err != 0) {
+		o->kind = OUT_BURY;
+		o->code = err == PM_ERR_ADDR || err == PM_ERR_BADARG ? EX_DATAERR : EX_SOFTWARE;
+		snprintf(o->line, sizeof o->line, "an address or option in the"
+			" envelope is malformed (error %d)", err);
+		return;
+	}
+	fd = pm_net_connect(conf.host, conf.port, conf.timeout, args.verbose, &err,
+		errbuf, sizeof errbuf);
+	if (fd < 0) {
+		o->kind = OUT_DEFER;
+		o->code = EX_TEMPFAIL;
+		snprintf(o->line, sizeof o->line, "cannot connect to %s port %u: %s",
+			conf.host, conf.port, errbuf);
+		return;
+	}
+	pm_net_pump(&sess, fd, conf.timeout);
+	close(fd);
+	o->matched = pm_dane_matched(&sess.dane);
+
+	memset(&rc, 0, sizeof rc);
+	rc.host = conf.host;
+	rc.port = conf.port;
+	rc.timeout = conf.timeout;
+	rc.conf_path = conf.path;
+	rc.rcpt = e->rcpt;
+	rc.header_lines = 0;
+	rc.quiet = 1;
+	rc.line = o->line;
+	rc.line_cap = sizeof o->line;
+	o->code = pm_report(&sess, &rc);
+	switch (pm_session_result(&sess)) {
+	case PM_OK:
+		o->kind = OUT_SENT;
+		snprintf(o->line, sizeof o->line, "%s", sess.smtp.final_text);
+		return;
+	case PM_ERR_RCPT:
+		o->kind = OUT_PARTIAL;
+		return;
+	case PM_ERR_PERM:
+	case PM_ERR_AUTH:
+	case PM_ERR_AUTH_UNAVAIL:
+	case PM_ERR_NO_SMTPUTF8:
+	case PM_ERR_LINE_TOO_LONG:
+		o->kind = OUT_BURY;
+		return;
+	default:
+		o->kind = OUT_DEFER;  /* network, TLS, pins, 4xx, a broken server */
+		return;
+	}
+}
+
+/* Recipients refused in the attempt: those refused for now stay in the
+ * envelope for the next attempt; *perm says whether any were refused for
+ * good. Returns how many stay. */
+static size_t keep_deferred(pm_env *e, int *perm)
+{
+	const char *keep[PM_RCPT_MAX];
+	char pool[sizeof e->pool];
+	size_t i, n = 0, used = 0, len;
+	unsigned c;
+
+	*perm = 0;
+	for (i = 0; i < e->nrcpt; i++) {
+		c = sess.smtp.rcpt_code[i];
+		if (c >= 400 && c < 500) {
+			len = strlen(e->rcpt[i]) + 1;
+			memcpy(pool + used, e->rcpt[i], len);
+			keep[n++] = pool + used;
+			used += len;
+		} else if (c >= 500) {
+			*perm = 1;
+		}
+	}
+	e->nrcpt = 0;
+	e->used = 0;
+	for (i = 0; i < n; i++)
+		pm_env_add_rcpt(e, keep[i], strlen(keep[i]));
+	return n;
+}
+
+/* The message is given up: dead/ (queue on) or dead.letter (queue off). */
+static void give_up(pm_spool *sp, pm_spool_item *it, pm_env *e, const char *why,
+	char *where, size_t cap)
+{
+	char dl[300], *slash;
+	const char *home = getenv("HOME");
+
+	if (conf.queue) {
+		snprintf(where, cap, "%s/dead/%s.msg", sp->dir, it->id);
+		if (pm_spool_bury(sp, it, e, why) != 0)
+			snprintf(where, cap, "%s/%s.msg (could not move it to dead/: %s)",
+				sp->dir, it->id, strerror(errno));
+		return;
+	}
+	/* dead.letter beside the spool directory, else in $HOME. */
+	snprintf(dl, sizeof dl, "%s", sp->dir);
+	slash = strrchr(dl, '/');
+	if (slash != NULL && slash != dl)
+		snprintf(slash, sizeof dl - (size_t)(slash - dl), "/dead.letter");
+	else if (home != NULL)
+		snprintf(dl, sizeof dl, "%s/dead.letter", home);
+	if (pm_spool_dead_letter(it, e, dl) == 0) {
+		snprintf(where, cap, "%s", dl);
+		pm_spool_remove(sp, it);
+	} else {
+		snprintf(where, cap, "%s/%s.msg (could not append to %s: %s)", sp->dir,
+			it->id, dl, strerror(errno));
+		pm_spool_release(it);
+	}
+}
+
+/* Deliver one spooled message and settle it: removed, deferred, or given
+ * up. Says what happened (stderr unless delivered) and logs it. Returns
+ * the exit status for a direct submission. */
+static int deliver(pm_spool *sp, pm_spool_item *it, pm_env *e, const uint8_t seed[32])
+{
+	static outcome o;
+	char where[1024];
+	size_t left;
+	int perm, security;
+
+	attempt(it, e, seed, &o);
+	e->attempts++;
+	if (o.kind == OUT_SENT) {
+		log_result(it->id, e, o.matched, "sent", 0, o.line);
+		pm_spool_remove(sp, it);
+		return EX_OK;
+	}
+	if (o.kind == OUT_PARTIAL) {
+		left = keep_deferred(e, &perm);
+		if (left == 0 && (sess.smtp.delivered || perm)) {
+			/* Everyone got it who ever will. */
+			fprintf(stderr, "pinmail: %s\n", o.line);
+			log_result(it->id, e, o.matched, sess.smtp.delivered ? "partly sent"
+				: "failed", o.code, o.line);
+			if (sess.smtp.delivered)
+				pm_spool_remove(sp, it);
+			else {
+				give_up(sp, it, e, o.line, where, sizeof where);
+				fprintf(stderr, "pinmail: the message is kept in %s\n", where);
+			}
+			return o.code;
+		}
+		o.kind = OUT_DEFER;   /* some recipients may yet accept it */
+	}
+	if (o.kind == OUT_BURY || !conf.queue) {
+		log_result(it->id, e, o.matched, "failed", o.code, o.line);
+		give_up(sp, it, e, o.line, where, sizeof where);
+		fprintf(stderr, "pinmail: %s; the message is kept in %s\n", o.line, where);
+		return o.code;
+	}
+	/* Temporary: stays queued with a later next attempt. */
+	pm_env_set_error(e, o.line);
+	e->next = (long long)time(NULL) + pm_spool_backoff(e->attempts);
+	if (pm_spool_save(sp, it->id, e) != 0)
+		fprintf(stderr, "pinmail: warning: cannot update %s/%s.env: %s\n",
+			sp->dir, it->id, strerror(errno));
+	pm_spool_release(it);
+	log_result(it->id, e, o.matched, "deferred", o.code, o.line);
+	/* A key matching no pin is a security failure: loud, exit 75. */
+	security = o.code == EX_TEMPFAIL && (pm_session_result(&sess) == PM_ERR_PIN_MISMATCH
+		|| pm_session_result(&sess) == PM_ERR_CHAIN
+		|| pm_session_result(&sess) == PM_ERR_NO_CLOCK);
+	fprintf(stderr, "pinmail: %s; queued as %s, next attempt in %lld s"
+		" (pinmail -q)\n", o.line, it->id, pm_spool_backoff(e->attempts));
+	return security ? EX_TEMPFAIL : EX_OK;
+}
+
+/* Fresh secret bytes: the kernel's seed through one DRBG, for TLS and the
+ * Message-ID. */
+static int entropy(uint8_t seed[32], uint8_t *rnd, size_t rlen)
+{
+	static br_hmac_drbg_context drbg;
+	uint8_t k[32];
+
+	if (getrandom(k, sizeof k, 0) != (ssize_t)sizeof k) {
+		fprintf(stderr, "pinmail: no entropy from the kernel: %s\n", strerror(errno));
+		return EX_OSERR;
+	}
+	br_hmac_drbg_init(&drbg, &br_sha256_vtable, k, sizeof k);
+	br_hmac_drbg_generate(&drbg, seed, 32);
+	if (rnd != NULL)
+		br_hmac_drbg_generate(&drbg, rnd, rlen);
+	memset(&drbg, 0, sizeof drbg);
+	memset(k, 0, sizeof k);
+	return 0;
+}
+
 static int send_message(void)
 {
 	const char *sender = args.sender, *why = NULL, *domain;
-	char sender_buf[PM_ADDR_MAX + 1], helo[256], errbuf[160], line[1024];
+	char helo[256];
 	uint8_t seed[32], rnd[16];
-	br_hmac_drbg_context drbg;
-	pm_session_params sp;
-	pm_report_ctx rc;
+	pm_spool sp;
+	pm_spool_item it;
 	size_t i;
 	time_t now;
-	int err, fd, status;
+	int err;
 
-	err = pm_conf_load(&conf, args.conf_path != NULL ? args.conf_path
-		: getenv("PINMAIL_CONF") != NULL ? getenv("PINMAIL_CONF")
-		: "/etc/pinmail.conf");
+	err = pm_conf_load(&conf, conf_file());
 	if (err != 0)
 		return err;
 
@@ -429,25 +692,31 @@ static int send_message(void)
 			" or pass -f ADDRESS\n", conf.path);
 		return EX_CONFIG;
 	}
-	if (strchr(sender, '@') == NULL) {
-		if (conf.rewrite_local_from && conf.from[0] != '\0')
-			sender = conf.from;
-		else if (conf.domain[0] != '\0') {
-			if ((size_t)snprintf(sender_buf, sizeof sender_buf, "%s@%s", sender,
-				conf.domain) >= sizeof sender_buf) {
-				fprintf(stderr, "pinmail: sender %s@%s is longer than %d"
-					" bytes\n", sender, conf.domain, PM_ADDR_MAX);
-				return EX_DATAERR;
-			}
-			sender = sender_buf;
+	if (strchr(sender, '@') == NULL && conf.rewrite_local_from && conf.from[0] != '\0')
+		sender = conf.from;
+	if (strchr(sender, '@') == NULL && conf.domain[0] != '\0') {
+		if ((size_t)snprintf(env.from, sizeof env.from, "%s@%s", sender,
+			conf.domain) >= sizeof env.from) {
+			fprintf(stderr, "pinmail: sender %s@%s is longer than %d bytes\n",
+				sender, conf.domain, PM_ADDR_MAX);
+			return EX_DATAERR;
 		}
+	} else if ((size_t)snprintf(env.from, sizeof env.from, "%s", sender)
+		>= sizeof env.from) {
+		fprintf(stderr, "pinmail: sender %s is longer than %d bytes\n", sender,
+			PM_ADDR_MAX);
+		return EX_DATAERR;
 	}
+	env.body = args.body;
+	snprintf(env.notify, sizeof env.notify, "%s", args.notify ? args.notify : "");
+	snprintf(env.ret, sizeof env.ret, "%s", args.ret ? args.ret : "");
+	snprintf(env.envid, sizeof env.envid, "%s", args.envid ? args.envid : "");
 
 	for (i = 0; i < args.nrcpt; i++) {
 		err = pm_addr_list(args.rcpt[i], strlen(args.rcpt[i]), envelope_rcpt,
 			NULL, &why);
 		if (err == -1)
-			return rcpts.status;
+			return rcpt_status;
 		if (err != 0) {
 			fprintf(stderr, "pinmail: bad recipient address \"%s\": %s\n",
 				args.rcpt[i], why);
@@ -457,39 +726,28 @@ static int send_message(void)
 	err = load_message();
 	if (err != 0)
 		return err;
-	if (rcpts.n == 0) {
+	if (env.nrcpt == 0) {
 		fprintf(stderr, "pinmail: no recipients: give them as arguments, or use"
 			" -t to take them from To, Cc and Bcc\n");
 		return EX_USAGE;
 	}
-
-	if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
-		fprintf(stderr, "pinmail: no entropy from the kernel: %s\n", strerror(errno));
-		return EX_OSERR;
-	}
-	/* One DRBG from the kernel's seed feeds TLS and the Message-ID. */
-	br_hmac_drbg_init(&drbg, &br_sha256_vtable, seed, sizeof seed);
-	br_hmac_drbg_generate(&drbg, seed, sizeof seed);
-	br_hmac_drbg_generate(&drbg, rnd, sizeof rnd);
-	memset(&drbg, 0, sizeof drbg);
-
-	if (conf.helo[0] != '\0')
-		snprintf(helo, sizeof helo, "%s", conf.helo);
-	else if (gethostname(helo, sizeof helo) != 0 || helo[0] == '\0')
-		snprintf(helo, sizeof helo, "localhost");
-	helo[sizeof helo - 1] = '\0';
+	err = entropy(seed, rnd, sizeof rnd);
+	if (err != 0)
+		return err;
 
 	/* Header rules. Only a clock past the build date is believed: without
 	 * one, Date is left to the server rather than sent as 1970. */
 	now = time(NULL);
-	err = 0;
+	if (conf.helo[0] != '\0' || gethostname(helo, sizeof helo) != 0)
+		snprintf(helo, sizeof helo, "%s", conf.helo[0] ? conf.helo : "localhost");
+	helo[sizeof helo - 1] = '\0';
 	if (conf.rewrite_local_from && conf.from[0] != '\0' && (msg.seen & PM_HDR_FROM))
 		err = rewrite_from();
 	if (err == 0 && !(msg.seen & PM_HDR_FROM))
-		err = add_from(args.name, sender);
+		err = add_from(args.name, env.from);
 	if (err == 0 && !(msg.seen & PM_HDR_DATE) && now > (time_t)PM_BUILD_EPOCH)
 		err = add_date(now);
-	domain = domain_of(sender);
+	domain = domain_of(env.from);
 	if (domain == NULL)
 		domain = conf.domain[0] != '\0' ? conf.domain : helo;
 	if (err == 0 && !(msg.seen & PM_HDR_MESSAGE_ID))
@@ -500,66 +758,132 @@ static int send_message(void)
 		return EX_DATAERR;
 	}
 
-	memset(&sp, 0, sizeof sp);
-	sp.host = conf.host;
-	sp.tlsa = conf.tlsa;
-	sp.ntlsa = conf.ntlsa;
-	sp.now = now > (time_t)PM_BUILD_EPOCH ? (uint64_t)now : 0;
-	sp.seed = seed;
-	sp.seed_len = sizeof seed;
-	sp.smtp.helo = helo;
-	sp.smtp.user = conf.user[0] != '\0' ? conf.user : NULL;
-	sp.smtp.pass = conf.password;
-	sp.smtp.from = sender;
-	sp.smtp.rcpt = rcpts.addr;
-	sp.smtp.nrcpt = rcpts.n;
-	sp.smtp.read = pm_msg_read;
-	sp.smtp.read_ctx = &msg;
-	sp.smtp.trace = args.verbose ? trace : NULL;
-	sp.smtp.body = args.body;
-	sp.smtp.smtputf8 = rcpts.utf8 || has_8bit(sender, strlen(sender));
-	sp.smtp.notify = args.notify;
-	sp.smtp.ret = args.ret;
-	sp.smtp.envid = args.envid;
-	err = pm_session_start(&sess, &sp);
+	/* On disk before anything goes on the wire. */
+	err = open_spool(&sp);
+	if (err == 0)
+		err = pm_spool_add(&sp, &env, pm_msg_read, &msg,
+			pm_msg_header_lines(&msg), &it);
+	if (err != 0)
+		return err;
+	err = deliver(&sp, &it, &env, seed);
 	memset(seed, 0, sizeof seed);
-	if (err == PM_ERR_ADDR) {
-		fprintf(stderr, "pinmail: an address is too long or holds a control"
-			" character or <>; nothing sent\n");
-		return EX_DATAERR;
-	}
-	if (err != 0) {
-		fprintf(stderr, "pinmail: cannot start a session (error %d)\n", err);
-		return EX_SOFTWARE;
-	}
+	return err;
+}
 
-	fd = pm_net_connect(conf.host, conf.port, conf.timeout, args.verbose, &err,
-		errbuf, sizeof errbuf);
-	if (fd < 0) {
-		snprintf(line, sizeof line, "cannot connect to %s port %u: %s;"
-			" mail not sent, try again later", conf.host, conf.port, errbuf);
-		fprintf(stderr, "pinmail: %s\n", line);
-		log_result(EX_TEMPFAIL, sender, line);
-		return EX_TEMPFAIL;
+/* pinmail -q: every queued message whose time has come, oldest first. */
+static int flush_queue(void)
+{
+	static char ids[1024][PM_SPOOL_ID_MAX];
+	uint8_t seed[32];
+	pm_spool sp;
+	pm_spool_item it;
+	char lock[300], where[1024];
+	int n, i, err, fd, status = EX_OK;
+	long long now;
+
+	err = pm_conf_load(&conf, conf_file());
+	if (err == 0)
+		err = open_spool(&sp);
+	if (err != 0)
+		return err;
+	snprintf(lock, sizeof lock, "%s/.flush.lock", sp.dir);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (args.verbose || fd < 0)
+			fprintf(stderr, "pinmail: %s\n", fd < 0 ? strerror(errno)
+				: "another pinmail -q is flushing this spool");
+		return fd < 0 ? EX_CANTCREAT : EX_OK;
 	}
-	pm_net_pump(&sess, fd, conf.timeout);
+	n = pm_spool_list(&sp, ids, sizeof ids / sizeof ids[0]);
+	if (n < 0)
+		return EX_IOERR;
+	for (i = 0; i < n; i++) {
+		if (pm_spool_take(&sp, ids[i], &env, &it) != 0)
+			continue;       /* being delivered, or gone */
+		now = (long long)time(NULL);
+		if (now - env.created > (long long)conf.max_queue_age) {
+			snprintf(where, sizeof where, "queued longer than max_queue_age"
+				" (%lu s); last error: %s", conf.max_queue_age,
+				env.error[0] ? env.error : "none");
+			log_result(it.id, &env, -1, "expired", EX_UNAVAILABLE, where);
+			fprintf(stderr, "pinmail: %s: %s; moved to %s/dead/\n", it.id,
+				where, sp.dir);
+			pm_spool_bury(&sp, &it, &env, where);
+			continue;
+		}
+		if (env.next > now && !args.force) {
+			pm_spool_release(&it);
+			continue;
+		}
+		err = entropy(seed, NULL, 0);
+		if (err != 0) {
+			pm_spool_release(&it);
+			return err;
+		}
+		if (args.verbose)
+			fprintf(stderr, "pinmail: delivering %s (attempt %u)\n", it.id,
+				env.attempts + 1);
+		err = deliver(&sp, &it, &env, seed);
+		if (err == EX_TEMPFAIL)
+			status = EX_TEMPFAIL;
+	}
+	memset(seed, 0, sizeof seed);
 	close(fd);
-	msg_bytes = sess.smtp.body_bytes;
-
-	memset(&rc, 0, sizeof rc);
-	rc.host = conf.host;
-	rc.port = conf.port;
-	rc.timeout = conf.timeout;
-	rc.conf_path = conf.path;
-	rc.rcpt = rcpts.addr;
-	rc.header_lines = pm_msg_header_lines(&msg);
-	rc.line = line;
-	rc.line_cap = sizeof line;
-	status = pm_report(&sess, &rc);
-	if (status == 0)
-		snprintf(line, sizeof line, "%s", sess.smtp.final_text);
-	log_result(status, sender, line);
 	return status;
+}
+
+static void age(char *out, size_t cap, long long s)
+{
+	if (s < 120)
+		snprintf(out, cap, "%llds", s);
+	else if (s < 7200)
+		snprintf(out, cap, "%lldm", s / 60);
+	else if (s < 172800)
+		snprintf(out, cap, "%lldh", s / 3600);
+	else
+		snprintf(out, cap, "%lldd", s / 86400);
+}
+
+/* pinmail -bp, mailq. */
+static int list_queue(void)
+{
+	static char ids[1024][PM_SPOOL_ID_MAX];
+	pm_spool sp;
+	char a[24], nx[24];
+	int n, i, err;
+	size_t j;
+	long long now = (long long)time(NULL);
+	unsigned long long total = 0;
+
+	err = pm_conf_load(&conf, conf_file());
+	if (err == 0)
+		err = open_spool(&sp);
+	if (err != 0)
+		return err;
+	n = pm_spool_list(&sp, ids, sizeof ids / sizeof ids[0]);
+	if (n < 0)
+		return EX_IOERR;
+	if (n == 0) {
+		printf("Mail queue is empty\n");
+		return EX_OK;
+	}
+	printf("%-32s %10s %5s  %s\n", "-Queue ID-", "-Size-", "-Age-", "-Sender/Recipient-");
+	for (i = 0; i < n; i++) {
+		if (pm_spool_peek(&sp, ids[i], &env) != 0)
+			continue;
+		age(a, sizeof a, now - env.created);
+		printf("%-32s %10llu %5s  %s\n", ids[i], env.size, a, env.from);
+		if (env.error[0] != '\0') {
+			age(nx, sizeof nx, env.next > now ? env.next - now : 0);
+			printf("    (%s; %u attempt%s, next in %s)\n", env.error,
+				env.attempts, env.attempts == 1 ? "" : "s", nx);
+		}
+		for (j = 0; j < env.nrcpt; j++)
+			printf("%51s%s\n", "", env.rcpt[j]);
+		total += env.size;
+	}
+	printf("-- %llu bytes in %d message%s\n", total, n, n == 1 ? "" : "s");
+	return EX_OK;
 }
 
 int main(int argc, char **argv)
@@ -580,11 +904,9 @@ int main(int argc, char **argv)
 	case PM_MODE_NEWALIASES:
 		return EX_OK;       /* aliases are read as they are, each time */
 	case PM_MODE_LIST:
-		printf("Mail queue is empty\n");
-		return EX_OK;
+		return list_queue();
 	case PM_MODE_FLUSH:
-		printf("pinmail: the queue is empty; nothing to flush\n");
-		return EX_OK;
+		return flush_queue();
 	case PM_MODE_IMPORT:
 		fprintf(stderr, "pinmail: --import-msmtprc is not in this build\n");
 		return EX_USAGE;

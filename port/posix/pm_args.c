@@ -166,6 +166,10 @@ int pm_args_parse(pm_args *a, int argc, char *const *argv)
 				a->mode = PM_MODE_HELP;
 			else if (strcmp(arg, "--version") == 0)
 				a->mode = PM_MODE_VERSION;
+			else if (strcmp(arg, "--retry-now") == 0) {
+				a->mode = PM_MODE_FLUSH;
+				a->force = 1;
+			}
 			else if (strcmp(arg, "--import-msmtprc") == 0) {
 				if (i + 1 >= argc)
 					return bad(a, "--import-msmtprc needs a file");

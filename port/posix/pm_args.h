@@ -22,7 +22,7 @@
 enum {
 	PM_MODE_SEND = 0,      /* -bm: deliver the message on stdin (default) */
 	PM_MODE_LIST,          /* -bp, mailq: list the queue */
-	PM_MODE_FLUSH,         /* -q: flush the queue */
+	PM_MODE_FLUSH,         /* -q: flush the queue; --retry-now */
 	PM_MODE_NEWALIASES,    /* -bi, newaliases: nothing to do */
 	PM_MODE_HELP,          /* --help */
 	PM_MODE_VERSION,       /* --version */
@@ -34,6 +34,7 @@ typedef struct {
 	int extract;           /* -t */
 	int ignore_dots;       /* -i, -oi */
 	int verbose;           /* -v */
+	int force;             /* --retry-now: -q ignoring the backoff */
 	const char *sender;    /* -f, -r */
 	const char *name;      /* -F */
 	const char *conf_path; /* -C */

@@ -163,6 +163,41 @@ static int add_tlsa(pm_conf *c, unsigned line, const char *val)
 	return 0;
 }
 
+/* "5d", "12h", "30m", "90s", "90": seconds. 0 on error. */
+static unsigned long parse_age(const char *v)
+{
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return 0;
+	n = strtoul(v, &end, 10);
+	switch (*end) {
+	case 'd': n *= 86400; end++; break;
+	case 'h': n *= 3600; end++; break;
+	case 'm': n *= 60; end++; break;
+	case 's': end++; break;
+	}
+	return *end == '\0' && n <= 366UL * 86400 ? n : 0;
+}
+
+/* "100000", "512K", "10M", "1G": bytes. 0 on error. */
+static unsigned long long parse_bytes(const char *v)
+{
+	char *end;
+	unsigned long long n;
+
+	if (*v < '0' || *v > '9')
+		return 0;
+	n = strtoull(v, &end, 10);
+	switch (*end) {
+	case 'K': case 'k': n <<= 10; end++; break;
+	case 'M': case 'm': n <<= 20; end++; break;
+	case 'G': case 'g': n <<= 30; end++; break;
+	}
+	return *end == '\0' ? n : 0;
+}
+
 static int on_off(const char *val)
 {
 	if (strcmp(val, "on") == 0 || strcmp(val, "yes") == 0 || strcmp(val, "1") == 0)
@@ -269,6 +304,28 @@ static int set_key(pm_conf *c, unsigned line, const char *key, char *val)
 		return set_syslog(c, line, val);
 	if (strcmp(key, "logfile") == 0)
 		return copy_value(c, line, key, c->logfile, sizeof c->logfile, val);
+	if (strcmp(key, "spool") == 0)
+		return copy_value(c, line, key, c->spool, sizeof c->spool, val);
+	if (strcmp(key, "spool_max") == 0) {
+		c->spool_max = parse_bytes(val);
+		if (c->spool_max == 0)
+			return fail(c, line, "spool_max must be a size in bytes (K, M, G"
+				" allowed), not", val);
+		return 0;
+	}
+	if (strcmp(key, "queue") == 0) {
+		c->queue = on_off(val);
+		if (c->queue < 0)
+			return fail(c, line, "queue must be on or off, not", val);
+		return 0;
+	}
+	if (strcmp(key, "max_queue_age") == 0) {
+		c->max_queue_age = parse_age(val);
+		if (c->max_queue_age == 0)
+			return fail(c, line, "max_queue_age must be a time like 5d, 12h,"
+				" 30m or seconds, not", val);
+		return 0;
+	}
 	return fail(c, line, "unknown key", key);
 }
 
@@ -286,6 +343,8 @@ int pm_conf_load(pm_conf *c, const char *path)
 	c->port = 465;
 	c->timeout = 30;
 	c->syslog_facility = LOG_MAIL;
+	c->queue = 1;
+	c->max_queue_age = 5UL * 86400;
 	e = slurp(path, text, sizeof text, &len, &st);
 	if (e != 0) {
 		fprintf(stderr, "pinmail: cannot read configuration %s: %s;"

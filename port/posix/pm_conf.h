@@ -23,6 +23,13 @@
  *   syslog on|off|FACILITY
  *                        one line per message; default on, facility mail
  *   logfile PATH         that line appended to PATH instead
+ *   spool DIR            the queue; default /var/spool/pinmail for root,
+ *                        $HOME/.pinmail/spool for others
+ *   spool_max BYTES      refuse a message that would make the spool
+ *                        larger (K, M, G suffixes); default no limit
+ *   queue on|off         off: no retry; a failed message goes to
+ *                        dead.letter instead; default on
+ *   max_queue_age TIME   give up after this long (s, m, h, d); default 5d
  */
 #ifndef PM_CONF_H
 #define PM_CONF_H
@@ -55,6 +62,10 @@ typedef struct {
 	char aliases[256];                     /* aliases file, or "" */
 	int syslog_facility;                   /* LOG_MAIL...; -1: off */
 	char logfile[256];
+	char spool[256];                       /* "" until defaulted */
+	unsigned long long spool_max;          /* 0: no limit */
+	int queue;                             /* 1 on, 0 off */
+	unsigned long max_queue_age;           /* seconds */
 } pm_conf;
 
 /* Load path. Returns 0, or an exit status (EX_CONFIG, EX_NOPERM...) after

@@ -119,7 +119,8 @@ static void say(const pm_report_ctx *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, cap, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "pinmail: %s\n", line);
+	if (!r->quiet)
+		fprintf(stderr, "pinmail: %s\n", line);
 }
 
 int pm_report(const pm_session *s, const pm_report_ctx *r)
@@ -139,37 +140,36 @@ int pm_report(const pm_session *s, const pm_report_ctx *r)
 			strcpy(key, "(no certificate)");
 		say(r, "%s presented a key that matches no tlsa record"
 			" in %s; it is \"tlsa 3 1 1 %s\"; if the server's key changed"
-			" legitimately, add that line, else do not trust this server;"
-			" mail not sent", r->host, r->conf_path, key);
+			" legitimately, add that line, else do not trust this server",
+			r->host, r->conf_path, key);
 		return EX_TEMPFAIL;
 	case PM_ERR_NO_CLOCK:
 		say(r, "a tlsa 2 (DANE-TA) record for %s needs a"
 			" trustworthy clock and this system's clock is before pinmail's"
-			" build date; set the clock or pin the server key with tlsa 3 1 1;"
-			" mail not sent", r->host);
+			" build date; set the clock or pin the server key with"
+			" tlsa 3 1 1", r->host);
 		return EX_TEMPFAIL;
 	case PM_ERR_CHAIN:
 		say(r, "%s matched a tlsa 2 record but its chain is"
-			" invalid: %s; fix the server's certificate or its pins;"
-			" mail not sent", r->host,
+			" invalid: %s; fix the server's certificate or its pins",
+			r->host,
 			pm_br_error(s->dane.chain_err, buf, sizeof buf));
 		return EX_TEMPFAIL;
 	case PM_ERR_TLS:
 		say(r, "TLS with %s port %u failed: %s; is it an"
-			" implicit-TLS (465) port? mail not sent", r->host, r->port,
+			" implicit-TLS (465) port?", r->host, r->port,
 			pm_br_error(s->tls_err, buf, sizeof buf));
 		return EX_TEMPFAIL;
 	case PM_ERR_TIMEOUT:
-		say(r, "%s did not answer within %u s (%s);"
-			" try again later\n", r->host, r->timeout, stage);
+		say(r, "%s did not answer within %u s (%s)", r->host,
+			r->timeout, stage);
 		return EX_TEMPFAIL;
 	case PM_ERR_NET:
-		say(r, "connection to %s lost (%s); try again"
-			" later\n", r->host, stage);
+		say(r, "connection to %s lost (%s)", r->host, stage);
 		return EX_TEMPFAIL;
 	case PM_ERR_READ:
-		say(r, "cannot read the message from standard"
-			" input; nothing was delivered");
+		say(r, "cannot read the message back from the spool;"
+			" nothing was delivered");
 		return EX_IOERR;
 	case PM_ERR_AUTH:
 		say(r, "%s rejected authentication as %s: %s;"
@@ -182,8 +182,8 @@ int pm_report(const pm_session *s, const pm_report_ctx *r)
 			r->host, r->port, r->conf_path);
 		return EX_UNAVAILABLE;
 	case PM_ERR_TEMP:
-		say(r, "%s refused %s for now: %s; try again later",
-			r->host, stage, m->reply_text);
+		say(r, "%s refused %s for now: %s", r->host, stage,
+			m->reply_text);
 		return EX_TEMPFAIL;
 	case PM_ERR_PERM:
 		say(r, "%s refused %s: %s", r->host, stage,
@@ -196,23 +196,22 @@ int pm_report(const pm_session *s, const pm_report_ctx *r)
 				" refused: %s: %s", m->accepted, m->p.nrcpt, list,
 				m->reply_text);
 		else
-			say(r, "every recipient was refused: %s: %s;"
-				" nothing delivered", list, m->reply_text);
+			say(r, "every recipient was refused: %s: %s", list,
+				m->reply_text);
 		return perm ? EX_NOUSER : EX_TEMPFAIL;
 	case PM_ERR_PROTO:
-		say(r, "%s broke the SMTP protocol (%s): %s;"
-			" mail not delivered", r->host, stage, m->reply_text);
+		say(r, "%s broke the SMTP protocol (%s): %s", r->host, stage,
+			m->reply_text);
 		return EX_PROTOCOL;
 	case PM_ERR_LINE_TOO_LONG:
 		say(r, "line %zu of the message body is longer than 998 octets"
 			" (RFC 5322 2.1.1); the transaction was abandoned before its end,"
-			" so nothing was delivered; wrap the line or encode the message"
-			" (quoted-printable or base64)", m->line_no > r->header_lines
+			" so nothing was delivered", m->line_no > r->header_lines
 			? m->line_no - r->header_lines : m->line_no);
 		return EX_DATAERR;
 	case PM_ERR_NO_SMTPUTF8:
 		say(r, "an address is not ASCII and %s does not offer SMTPUTF8;"
-			" nothing sent; use an ASCII address", r->host);
+			" nothing was sent; use an ASCII address", r->host);
 		return EX_DATAERR;
 	default:
 		say(r, "internal error %d (%s)", err, stage);

@@ -15,6 +15,7 @@ typedef struct {
 	const char *conf_path;
 	const char *const *rcpt;   /* as given to the SMTP engine */
 	size_t header_lines;       /* lines before the body (pm_msg) */
+	int quiet;                 /* only fill line; the caller prints */
 	char *line;                /* receives the failure sentence, or NULL */
 	size_t line_cap;
 } pm_report_ctx;

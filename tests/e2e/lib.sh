@@ -22,10 +22,11 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_server NAME CERT: a private Postfix presenting CERT.chain.pem.
+# start_server NAME CERT: a private Postfix presenting CERT.chain.pem, in a
+# directory of this test script's own (scripts may run side by side).
 # Sets ${NAME}_PORT and ${NAME}_DIR.
 start_server() {
-	dir=$WORK/pf-$1
+	dir=$WORK/pf-$(basename "$0" .sh)-$1
 	port=$(free_port)
 	"$PF" start "$dir" "$port" "$CERTS/$2.chain.pem" "$CERTS/$2.key" >/dev/null || {
 		bad "start postfix $1"; return 1; }
@@ -40,7 +41,8 @@ trap stop_servers EXIT
 # tlsa_line CERT U S M: the pin as certs/tlsa computes it with openssl.
 tlsa_line() { "$ROOT/certs/tlsa" "$2" "$3" "$4" "$CERTS/$1.pem"; }
 
-# conf FILE PORT [extra lines...]: a configuration for the test user.
+# conf FILE PORT [extra lines...]: a configuration for the test user, with
+# its own spool directory beside it (FILE without .conf, plus .spool).
 conf() {
 	f=$1; port=$2; shift 2
 	{
@@ -50,6 +52,7 @@ conf() {
 		echo "password alice-secret-pw"
 		echo "from alice@pinmail.test"
 		echo "timeout 10"
+		echo "spool ${f%.conf}.spool"
 		for l in "$@"; do echo "$l"; done
 	} >"$f"
 	chmod 600 "$f"
@@ -67,9 +70,10 @@ wait_count() {
 }
 
 # Messages now in the Maildir, to compare against later.
-mark() { ls "$("$PF" maildir "$1")" 2>/dev/null | sort >"$WORK/mark"; }
+MARK=$WORK/mark.$(basename "$0" .sh)
+mark() { ls "$("$PF" maildir "$1")" 2>/dev/null | sort >"$MARK"; }
 new_files() {
-	ls "$("$PF" maildir "$1")" 2>/dev/null | sort | comm -13 "$WORK/mark" - |
+	ls "$("$PF" maildir "$1")" 2>/dev/null | sort | comm -13 "$MARK" - |
 		sed "s|^|$("$PF" maildir "$1")/|"
 }
 
