@@ -604,8 +604,10 @@ static int deliver(pm_spool *sp, pm_spool_item *it, pm_env *e, const uint8_t see
 	attempt(it, e, seed, &o);
 	e->attempts++;
 	if (o.kind == OUT_SENT) {
-		log_result(it->id, e, o.matched, "sent", 0, o.line);
+		/* First off the queue: the window in which a crash means a
+		 * second delivery ends here. */
 		pm_spool_remove(sp, it);
+		log_result(it->id, e, o.matched, "sent", 0, o.line);
 		return EX_OK;
 	}
 	if (o.kind == OUT_PARTIAL) {

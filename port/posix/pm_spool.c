@@ -397,18 +397,24 @@ int pm_spool_list(pm_spool *sp, char (*ids)[PM_SPOOL_ID_MAX], size_t max)
 
 /* --- adding, taking, removing ----------------------------------------------- */
 
+/* "20261128T154012.123456-1a2b3-c0ffee00": UTC time to the microsecond,
+ * so names sort by age, then the pid and 32 random bits. */
 static void new_id(char *id, size_t cap)
 {
 	uint8_t r[4] = { 0, 0, 0, 0 };
-	time_t now = time(NULL);
+	struct timespec now;
 	struct tm tm;
 
 	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
 		memset(r, 0, sizeof r);
-	gmtime_r(&now, &tm);
-	snprintf(id, cap, "%04d%02d%02dT%02d%02d%02d-%05x%02x%02x%02x%02x",
-		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		tm.tm_sec, (unsigned)getpid() & 0xfffff, r[0], r[1], r[2], r[3]);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(id, cap, "%04u%02u%02uT%02u%02u%02u.%06u-%05x-%02x%02x%02x%02x",
+		(unsigned)(tm.tm_year + 1900) % 10000, (unsigned)(tm.tm_mon + 1) % 100,
+		(unsigned)tm.tm_mday % 100, (unsigned)tm.tm_hour % 100,
+		(unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100,
+		(unsigned)(now.tv_nsec / 1000) % 1000000, (unsigned)getpid() & 0xfffff,
+		r[0], r[1], r[2], r[3]);
 }
 
 int pm_spool_add(pm_spool *sp, pm_env *env, pm_read_fn src, void *ctx,
