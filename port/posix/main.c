@@ -601,6 +601,9 @@ static int deliver(pm_spool *sp, pm_spool_item *it, pm_env *e, const uint8_t see
 	size_t left;
 	int perm, security;
 
+	if (args.verbose)
+		fprintf(stderr, "pinmail: delivering %s (attempt %u)\n", it->id,
+			e->attempts + 1);
 	attempt(it, e, seed, &o);
 	e->attempts++;
 	if (o.kind == OUT_SENT) {
@@ -822,9 +825,6 @@ static int flush_queue(void)
 			pm_spool_release(&it);
 			return err;
 		}
-		if (args.verbose)
-			fprintf(stderr, "pinmail: delivering %s (attempt %u)\n", it.id,
-				env.attempts + 1);
 		err = deliver(&sp, &it, &env, seed);
 		if (err == EX_TEMPFAIL)
 			status = EX_TEMPFAIL;
