@@ -28,8 +28,9 @@ musl_CC      := musl-gcc
 musl_CFLAGS  := -std=c99 -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
 musl_LDFLAGS := -static -Wl,--gc-sections -s
 host_CC      := gcc
-host_CFLAGS  := -std=c99 -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
-host_LDFLAGS := -fsanitize=address,undefined
+host_CFLAGS  := -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+host_LDFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 musl_BRFLAGS := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
 host_BRFLAGS := -O2 -g
 
@@ -43,7 +44,7 @@ host_CORE := $(SRC_C:%.c=$(B)/host/%.o) $(B)/host/port/posix/pm_args.o
 UNIT_BIN := $(UNIT_C:tests/unit/%.c=$(B)/host/tests/%)
 
 .PHONY: all size check unit e2e demo certs setup setup-test check-alloc \
-        check-freestanding clean distclean
+        check-freestanding check-sanitize clean distclean
 .DELETE_ON_ERROR:
 # Objects are intermediate to the pattern rules; keep them for rebuilds.
 .SECONDARY:
@@ -123,12 +124,42 @@ $(B)/future/pinmail: $(filter-out $(B)/musl/port/posix/main.o,$(musl_OBJ)) $(B)/
 	@$(musl_CC) $(musl_LDFLAGS) -o $@ $(B)/future/main.o \
 	  $(filter-out $(B)/musl/port/posix/main.o,$(musl_OBJ)) $(B)/musl/libbearssl.a
 
+# --- the same code under ASan+UBSan and under valgrind memcheck ------------
+# build/asan/pinmail: glibc gcc with sanitizers (any finding aborts it).
+# build/vg/: no sanitizers, for memcheck; build/vg/pinmail runs the static
+# binary under valgrind (any finding: exit 99).
+vg_CC     := gcc
+vg_CFLAGS := -std=c99 -O1 -g
+VG_CORE   := $(SRC_C:%.c=$(B)/vg/%.o) $(B)/vg/port/posix/pm_args.o
+VG_UNIT   := $(UNIT_C:tests/unit/%.c=$(B)/vg/tests/%)
+
+$(B)/asan/pinmail: $(SRC_C:%.c=$(B)/host/%.o) $(PORT_C:%.c=$(B)/host/%.o) $(B)/host/libbearssl.a
+	@mkdir -p $(@D)
+	@$(host_CC) $(host_LDFLAGS) -o $@ $^
+
+$(B)/vg/%.o: %.c $(wildcard src/*.h port/posix/*.h tests/unit/*.h) $(BEARSSL_DIR)/.unpacked
+	@mkdir -p $(@D)
+	@$(vg_CC) $(vg_CFLAGS) $(WARN) $(DEFS) $(INC) -Itests/unit -c $< -o $@
+
+$(B)/vg/tests/%: $(B)/vg/tests/unit/%.o $(VG_CORE) $(B)/host/libbearssl.a
+	@$(vg_CC) -o $@ $^
+
+$(B)/vg/pinmail: $(B)/pinmail
+	@mkdir -p $(@D)
+	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 "%s" "$$@"\n' "$(CURDIR)/$(B)/pinmail" >$@
+	@chmod +x $@
+
+check-sanitize: all certs $(B)/asan/pinmail $(VG_UNIT) $(B)/vg/pinmail $(B)/future/pinmail
+	@.ci/setup test
+	tests/run sanitize
+
 # Test tools, plain host builds.
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	@$(host_CC) -std=c99 -O1 $(WARN) -o $@ $<
 
-check: all unit certs $(B)/tools/peakrss $(B)/future/pinmail
+check: all unit certs $(B)/tools/peakrss $(B)/future/pinmail $(B)/asan/pinmail \
+       $(VG_UNIT) $(B)/vg/pinmail
 	@.ci/setup test
 	tests/run
 
@@ -151,6 +182,7 @@ demo: all certs
 	tests/demo
 
 clean:
-	rm -rf $(B)/musl $(B)/host $(B)/pinmail $(B)/sendmail $(B)/certs $(B)/arm
+	rm -rf $(B)/musl $(B)/host $(B)/vg $(B)/asan $(B)/future $(B)/tools $(B)/pinmail \
+	  $(B)/sendmail $(B)/certs $(B)/arm
 distclean:
 	rm -rf $(B)

@@ -4,6 +4,7 @@
  * Read with open/read into a fixed buffer (stdio's fopen would allocate).
  * Every error names file:line and says what to fix.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -4,6 +4,7 @@
  * The core reports PM_ERR_* with details; only here do they become words
  * and <sysexits.h> codes. Every sentence names what failed and what to do.
  */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

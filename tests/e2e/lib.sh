@@ -3,9 +3,9 @@
 # Sourced, not run. Needs build/pinmail and build/certs (make all certs).
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-PINMAIL=$ROOT/build/pinmail
+PINMAIL=${PINMAIL:-$ROOT/build/pinmail}
 CERTS=${PM_CERTS:-$ROOT/build/certs}
-WORK=$ROOT/build/e2e
+WORK=$ROOT/build/e2e${PM_WORK_TAG:+-$PM_WORK_TAG}
 PF=$ROOT/tests/e2e/postfix
 mkdir -p "$WORK"
 failures=0
