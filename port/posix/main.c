@@ -776,9 +776,12 @@ static int send_message(void)
 }
 
 /* pinmail -q: every queued message whose time has come, oldest first. */
+/* Queue ids for -q and -bp: the oldest PM_QUEUE_BATCH at a time. */
+#define PM_QUEUE_BATCH 512
+static char ids[PM_QUEUE_BATCH][PM_SPOOL_ID_MAX];
+
 static int flush_queue(void)
 {
-	static char ids[1024][PM_SPOOL_ID_MAX];
 	uint8_t seed[32];
 	pm_spool sp;
 	pm_spool_item it;
@@ -849,7 +852,6 @@ static void age(char *out, size_t cap, long long s)
 /* pinmail -bp, mailq. */
 static int list_queue(void)
 {
-	static char ids[1024][PM_SPOOL_ID_MAX];
 	pm_spool sp;
 	char a[24], nx[24];
 	int n, i, err;
@@ -869,19 +871,19 @@ static int list_queue(void)
 		printf("Mail queue is empty\n");
 		return EX_OK;
 	}
-	printf("%-32s %10s %5s  %s\n", "-Queue ID-", "-Size-", "-Age-", "-Sender/Recipient-");
+	printf("%-38s %10s %5s  %s\n", "-Queue ID-", "-Size-", "-Age-", "-Sender/Recipient-");
 	for (i = 0; i < n; i++) {
 		if (pm_spool_peek(&sp, ids[i], &env) != 0)
 			continue;
 		age(a, sizeof a, now - env.created);
-		printf("%-32s %10llu %5s  %s\n", ids[i], env.size, a, env.from);
+		printf("%-38s %10llu %5s  %s\n", ids[i], env.size, a, env.from);
 		if (env.error[0] != '\0') {
 			age(nx, sizeof nx, env.next > now ? env.next - now : 0);
 			printf("    (%s; %u attempt%s, next in %s)\n", env.error,
 				env.attempts, env.attempts == 1 ? "" : "s", nx);
 		}
 		for (j = 0; j < env.nrcpt; j++)
-			printf("%51s%s\n", "", env.rcpt[j]);
+			printf("%57s%s\n", "", env.rcpt[j]);
 		total += env.size;
 	}
 	printf("-- %llu bytes in %d message%s\n", total, n, n == 1 ? "" : "s");

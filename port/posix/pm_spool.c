@@ -354,10 +354,19 @@ static int collect(pm_spool *sp, int dfd, const char *name, void *ctx)
 
 	(void)sp;
 	if (ends_with(name, ".env") && len - 4 < PM_SPOOL_ID_MAX) {
-		if (l->n < l->max) {
-			memcpy(l->ids[l->n], name, len - 4);
-			l->ids[l->n++][len - 4] = '\0';
-		}
+		/* Keep the max oldest, in order: insertion into a sorted list. */
+		size_t i = l->n;
+		char id[PM_SPOOL_ID_MAX];
+
+		memcpy(id, name, len - 4);
+		id[len - 4] = '\0';
+		if (l->n == l->max && (l->max == 0 || strcmp(id, l->ids[l->max - 1]) >= 0))
+			return 0;
+		if (l->n < l->max)
+			l->n++;
+		for (i = l->n - 1; i > 0 && strcmp(id, l->ids[i - 1]) < 0; i--)
+			memcpy(l->ids[i], l->ids[i - 1], PM_SPOOL_ID_MAX);
+		memcpy(l->ids[i], id, PM_SPOOL_ID_MAX);
 	} else if (ends_with(name, ".msg") && len - 4 < PM_SPOOL_ID_MAX) {
 		/* A .msg without .env: a crashed add or remove. */
 		snprintf(other, sizeof other, "%.*s.env", (int)(len - 4), name);
@@ -376,11 +385,6 @@ static int clean_tmp(pm_spool *sp, int dfd, const char *name, void *ctx)
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
 int pm_spool_list(pm_spool *sp, char (*ids)[PM_SPOOL_ID_MAX], size_t max)
 {
 	id_list l = { ids, 0, max };
@@ -391,7 +395,6 @@ int pm_spool_list(pm_spool *sp, char (*ids)[PM_SPOOL_ID_MAX], size_t max)
 		return -1;
 	}
 	each_entry(sp, "tmp", clean_tmp, NULL);
-	qsort(ids, l.n, PM_SPOOL_ID_MAX, by_name);
 	return (int)l.n;
 }
 

@@ -102,8 +102,8 @@ int pm_spool_dead_letter(pm_spool_item *it, const pm_env *env, const char *path)
 /* Close and unlock the item, leaving the message queued. */
 void pm_spool_release(pm_spool_item *it);
 
-/* The queued message ids, oldest first (ids sort by creation time), at
- * most max. Also removes orphans older than an hour (files of a crashed
+/* The oldest max queued message ids, oldest first (ids sort by creation
+ * time); a flush that finds more handles the rest on its next run. Also removes orphans older than an hour (files of a crashed
  * add or remove). Returns the count, or -1 after printing one line. */
 int pm_spool_list(pm_spool *sp, char (*ids)[PM_SPOOL_ID_MAX], size_t max);
 
