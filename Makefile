@@ -186,3 +186,5 @@ clean:
 	  $(B)/sendmail $(B)/certs $(B)/arm
 distclean:
 	rm -rf $(B)
+
+include mk/install.mk

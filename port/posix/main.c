@@ -22,6 +22,7 @@
 #include "pm_args.h"
 #include "pm_conf.h"
 #include "pm_msg.h"
+#include "pm_msmtprc.h"
 #include "pm_net.h"
 #include "pm_report.h"
 #include "pm_session.h"
@@ -912,8 +913,7 @@ int main(int argc, char **argv)
 	case PM_MODE_FLUSH:
 		return flush_queue();
 	case PM_MODE_IMPORT:
-		fprintf(stderr, "pinmail: --import-msmtprc is not in this build\n");
-		return EX_USAGE;
+		return pm_import_msmtprc(args.import_file, args.import_account, stdout);
 	}
 	return send_message();
 }

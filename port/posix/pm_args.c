@@ -212,5 +212,8 @@ int pm_args_parse(pm_args *a, int argc, char *const *argv)
 			break;
 		}
 	}
+	if (a->mode == PM_MODE_IMPORT && a->nrcpt > 0)
+		return bad(a, "--import-msmtprc takes a file and an account name, not %s",
+			a->rcpt[0]);
 	return 0;
 }

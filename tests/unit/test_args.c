@@ -127,6 +127,8 @@ static void test_modes(void)
 	PM_CHECK_STR(a.import_file, "/f");
 	PM_CHECK_STR(a.import_account, "work");
 	PM_CHECK_INT(parse("pinmail", "--import-msmtprc", NULL), EX_USAGE);
+	PM_CHECK_INT(parse("pinmail", "--import-msmtprc", "/f", "work", "extra", NULL),
+		EX_USAGE);
 	PM_CHECK_INT(parse("sendmail", "-bs", NULL), EX_USAGE);
 	PM_CHECK(strstr(a.why, "-bs") != NULL);
 	PM_CHECK_INT(parse("sendmail", "-bd", NULL), EX_USAGE);
