@@ -181,10 +181,11 @@ demo: all certs
 	@.ci/setup test
 	tests/demo
 
-clean:
+clean: clean-firmware
 	rm -rf $(B)/musl $(B)/host $(B)/vg $(B)/asan $(B)/future $(B)/tools $(B)/pinmail \
 	  $(B)/sendmail $(B)/certs $(B)/arm
 distclean:
 	rm -rf $(B)
 
 include mk/install.mk
+include mk/firmware.mk

@@ -30,6 +30,7 @@ enum {
 	PM_ERR_TIMEOUT,         /* no progress within the timeout */
 	PM_ERR_NET,             /* read or write failed, or peer closed early */
 	PM_ERR_READ,            /* reading the message failed */
+	PM_ERR_ENTROPY = 39,    /* the port has no entropy: no secure session */
 
 	/* 40..59: TLS and server authentication */
 	PM_ERR_TLS = 40,        /* handshake or record failure (see tls_err) */

@@ -86,6 +86,13 @@
 #define PM_MSG_ROOM 1024
 #endif
 
+/* Longest decoded tlsa data pm_client keeps per record: 64 holds SHA-256
+ * and SHA-512 digests (matching types 1 and 2); a full key or certificate
+ * (matching type 0) needs more. RAM: PM_TLSA_MAX x this, in pm_client. */
+#ifndef PM_CLIENT_PIN_MAX
+#define PM_CLIENT_PIN_MAX 64
+#endif
+
 /* Most tlsa records configured at once (current + next, EE + TA, ...).
  * RAM: 8 bytes per record in the verifier; record data is caller-owned. */
 #ifndef PM_TLSA_MAX
