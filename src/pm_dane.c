@@ -502,7 +502,9 @@ static void dane_append(const br_x509_class **ctx,
 
 	if (d->forwarding)
 		br_x509_minimal_vtable.append(&d->minimal.vtable, buf, len);
-	if (d->decoding)
+	/* Never feed a decoder that has failed: BearSSL's decoder does not
+	 * stop itself, and resuming it corrupts memory. */
+	if (d->decoding && d->decoder.err == 0)
 		br_x509_decoder_push(&d->decoder, buf, len);
 	if (w->state == W_IGNORE || w->state == W_ERR)
 		return;

@@ -23,6 +23,7 @@ enum {
 	PM_ERR_HDR_TOO_BIG,     /* header section larger than its buffer */
 	PM_ERR_CRED,            /* user name or password too long or has NUL */
 	PM_ERR_LINE_TOO_LONG,   /* a message line over 998 octets (RFC 5322) */
+	PM_ERR_BARE_CR,         /* a header line holds a CR that does not end it */
 
 	/* 20..39: the port (network, clock, input stream) */
 	PM_ERR_RESOLVE = 20,    /* host name did not resolve */

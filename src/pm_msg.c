@@ -231,6 +231,13 @@ int pm_msg_load(pm_msg *m)
 			m->why = "a header line is longer than 998 octets (RFC 5322 2.1.1)";
 			return PM_ERR_LINE_TOO_LONG;
 		}
+		/* A CR that does not end the line would end it on the wire
+		 * (bare CR becomes CRLF there): a field hidden behind it, a
+		 * Bcc say, would go out unseen. Refuse it. */
+		if (memchr(m->buf + line, '\r', line_octets(m->buf + line, eol - line)) != NULL) {
+			m->why = "a header line holds a CR that does not end it";
+			return PM_ERR_BARE_CR;
+		}
 		if (eol == line) {
 			/* End of input right after a complete line. */
 			if (in_field) {

@@ -48,6 +48,7 @@ int pm_session_start(pm_session *s, const pm_session_params *p)
 
 	s->tls_err = 0;
 	s->closing = s->done = 0;
+	s->app_out = 0;
 	if (p->host == NULL || p->host[0] == '\0' || p->seed_len < 32)
 		return PM_ERR_BADARG;
 	err = pm_dane_init(&s->dane, p->tlsa, p->ntlsa);
@@ -129,6 +130,7 @@ unsigned pm_session_step(pm_session *s)
 		} else if ((w & PM_SMTP_WANT_OUTPUT) && (st & BR_SSL_SENDAPP)) {
 			buf = br_ssl_engine_sendapp_buf(eng, &len);
 			n = pm_smtp_output(&s->smtp, buf, len);
+			s->app_out += n;
 			if (n > 0) {
 				br_ssl_engine_sendapp_ack(eng, n);
 				progress = 1;

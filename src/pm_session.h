@@ -58,6 +58,7 @@ typedef struct {
 	int tls_err;               /* result: BearSSL error that ended TLS */
 	uint8_t closing;           /* close_notify queued */
 	uint8_t done;
+	unsigned long app_out;     /* SMTP bytes handed to TLS so far */
 	unsigned char ibuf[PM_TLS_IBUF_SIZE];
 	unsigned char obuf[PM_TLS_OBUF_SIZE];
 } pm_session;

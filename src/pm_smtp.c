@@ -170,6 +170,11 @@ static void keep_reply(pm_smtp *s)
  * simply closed: the server discards a DATA phase that never ended. */
 static void fail(pm_smtp *s, int err, const char *stage, int with_reply)
 {
+	if (s->delivered) {
+		/* The server took the message: nothing after its 250 undoes it. */
+		s->state = ST_DONE;
+		return;
+	}
 	if (s->err == 0) {
 		s->err = err;
 		s->stage = stage;
@@ -615,7 +620,7 @@ static void on_reply(pm_smtp *s)
 static void on_line(pm_smtp *s, const char *p, size_t len)
 {
 	int code;
-	size_t k;
+	size_t k, j;
 
 	trace(s, 'S', p, len);
 	if (len < 3 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9'
@@ -644,6 +649,10 @@ static void on_line(pm_smtp *s, const char *p, size_t len)
 	if (k > sizeof s->cur_text - 1 - s->cur_len)
 		k = sizeof s->cur_text - 1 - s->cur_len;
 	memcpy(s->cur_text + s->cur_len, s->cur_len == 0 ? p : p + 4, k);
+	/* Server text reaches terminals and logs: no control characters. */
+	for (j = s->cur_len; j < s->cur_len + k; j++)
+		if ((unsigned char)s->cur_text[j] < 0x20 || s->cur_text[j] == 0x7f)
+			s->cur_text[j] = '?';
 	s->cur_len += k;
 	s->cur_text[s->cur_len] = '\0';
 

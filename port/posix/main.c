@@ -386,7 +386,7 @@ static int load_message(void)
 			" %d bytes; nothing sent\n", PM_HDR_BUF_SIZE - PM_MSG_ROOM);
 		return EX_DATAERR;
 	}
-	if (err == PM_ERR_LINE_TOO_LONG) {
+	if (err == PM_ERR_LINE_TOO_LONG || err == PM_ERR_BARE_CR) {
 		fprintf(stderr, "pinmail: %s; wrap it or encode the message (MIME"
 			" quoted-printable or base64); nothing sent\n", msg.why);
 		return EX_DATAERR;

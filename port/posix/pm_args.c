@@ -15,10 +15,15 @@ static int bad(pm_args *a, const char *fmt, ...) __attribute__((format(printf, 2
 static int bad(pm_args *a, const char *fmt, ...)
 {
 	va_list ap;
+	char *p;
 
 	va_start(ap, fmt);
 	vsnprintf(a->why, sizeof a->why, fmt, ap);
 	va_end(ap);
+	/* The sentence quotes arguments: keep it one line, no escapes. */
+	for (p = a->why; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return EX_USAGE;
 }
 

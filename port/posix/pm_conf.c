@@ -172,7 +172,10 @@ static unsigned long parse_age(const char *v)
 
 	if (*v < '0' || *v > '9')
 		return 0;
+	errno = 0;
 	n = strtoul(v, &end, 10);
+	if (errno != 0 || n > 366UL * 86400)
+		return 0;
 	switch (*end) {
 	case 'd': n *= 86400; end++; break;
 	case 'h': n *= 3600; end++; break;
@@ -187,16 +190,20 @@ static unsigned long long parse_bytes(const char *v)
 {
 	char *end;
 	unsigned long long n;
+	unsigned shift = 0;
 
 	if (*v < '0' || *v > '9')
 		return 0;
+	errno = 0;
 	n = strtoull(v, &end, 10);
 	switch (*end) {
-	case 'K': case 'k': n <<= 10; end++; break;
-	case 'M': case 'm': n <<= 20; end++; break;
-	case 'G': case 'g': n <<= 30; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
 	}
-	return *end == '\0' ? n : 0;
+	if (errno != 0 || *end != '\0' || n > (~0ULL >> shift))
+		return 0;
+	return n << shift;
 }
 
 static int on_off(const char *val)

@@ -111,6 +111,7 @@ int pm_net_connect(const char *host, unsigned port, unsigned timeout_s,
 void pm_net_pump(pm_session *s, int fd, unsigned timeout_s)
 {
 	long long deadline = now_ms() + (long long)timeout_s * 1000;
+	unsigned long seen = s->app_out;
 	unsigned f;
 	unsigned char *buf;
 	size_t len;
@@ -132,7 +133,12 @@ void pm_net_pump(pm_session *s, int fd, unsigned timeout_s)
 					continue;
 				if (n > 0) {
 					pm_session_sendack(s, (size_t)n);
-					deadline = now_ms() + (long long)timeout_s * 1000;
+					/* Only SMTP moves it: a server cannot buy
+					 * time with handshakes. */
+					if (s->app_out != seen) {
+						seen = s->app_out;
+						deadline = now_ms() + (long long)timeout_s * 1000;
+					}
 					continue;
 				}
 				err = PM_ERR_NET;

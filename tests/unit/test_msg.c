@@ -240,6 +240,20 @@ static void test_long_header_line(void)
 	PM_CHECK(m.why != NULL);
 }
 
+/* A bare CR would split the line on the wire: "Subject: hi\rBcc: x" must
+ * not smuggle a Bcc past the digest (found by fuzz_msg). */
+static void test_bare_cr(void)
+{
+	pm_msg m;
+
+	PM_CHECK_INT(pass(&m, "Subject: hi\rBcc: hidden@x\nTo: a@x\n\nbody\n", 1000, 1,
+		NULL), PM_ERR_BARE_CR);
+	PM_CHECK_INT(pass(&m, "Subject: hi\r\r\nTo: a@x\n\nbody\n", 1000, 1, NULL),
+		PM_ERR_BARE_CR);
+	/* CRLF line ends, and a CR in the body, are fine. */
+	PM_CHECK_INT(pass(&m, "Subject: hi\r\nTo: a@x\r\n\r\nbo\rdy\n", 1000, 1, NULL), 0);
+}
+
 static void test_not_a_header(void)
 {
 	/* A continuation line with no field before it starts the body. */
@@ -273,6 +287,7 @@ int main(void)
 	PM_RUN(test_added_field_after_readahead);
 	PM_RUN(test_find_and_remove);
 	PM_RUN(test_long_header_line);
+	PM_RUN(test_bare_cr);
 	PM_RUN(test_not_a_header);
 	PM_RUN(test_errors);
 	PM_TEST_MAIN();
