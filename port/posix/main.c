@@ -487,7 +487,9 @@ static void attempt(pm_spool_item *it, pm_env *e, const uint8_t seed[32],
 			" envelope is malformed (error %d)", err);
 		return;
 	}
-	fd = pm_net_connect(conf.host, conf.port, conf.timeout, args.verbose, &err,
+	fd = pm_net_connect(conf.host, conf.port,
+		conf.dns_server[0] != '\0' ? conf.dns_server : NULL, conf.timeout,
+		args.verbose, &err,
 		errbuf, sizeof errbuf);
 	if (fd < 0) {
 		o->kind = OUT_DEFER;

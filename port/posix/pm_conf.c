@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "pm_addr.h"
 #include "pm_conf.h"
+#include "pm_resolv.h"
 
 #define CONF_MAX 16384
 #define ALIAS_DEPTH 8
@@ -295,6 +296,13 @@ static int set_key(pm_conf *c, unsigned line, const char *key, char *val)
 		if (parse_number(val, 3600, &c->timeout) != 0)
 			return fail(c, line, "timeout must be seconds from 1 to 3600, not", val);
 		return 0;
+	}
+	if (strcmp(key, "dns_server") == 0) {
+		char why[128];
+
+		if (pm_resolv_check_servers(val, why, sizeof why) != 0)
+			return fail(c, line, why, NULL);
+		return copy_value(c, line, key, c->dns_server, sizeof c->dns_server, val);
 	}
 	if (strcmp(key, "domain") == 0)
 		return copy_value(c, line, key, c->domain, sizeof c->domain, val);

@@ -13,6 +13,9 @@
  *   from ADDRESS         envelope sender unless -f/-r is given
  *   helo NAME            EHLO argument; default: this host's name
  *   timeout SECONDS      per network wait; default 30
+ *   dns_server SERVERS   nameservers instead of /etc/resolv.conf's: up to 3
+ *                        of IP, IPv4:PORT, [IPv6]:PORT, blank or comma
+ *                        separated; names are then looked up as written
  *   domain NAME          qualifies bare local names (root -> root@NAME)
  *   rewrite_local_from on|off
  *                        a bare local From: or envelope sender (cron's
@@ -52,6 +55,7 @@ typedef struct {
 	char from[PM_ADDR_MAX + 1];
 	char helo[256];
 	unsigned timeout;
+	char dns_server[128];                  /* "" : resolv.conf */
 	uint8_t pool[PM_CONF_TLSA_POOL];
 	size_t pool_len;
 	char domain[256];

@@ -2,9 +2,9 @@
  * pm_net.c — connect and pump (see pm_net.h).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "pm_net.h"
+#include "pm_resolv.h"
 
 static long long now_ms(void)
 {
@@ -45,23 +46,25 @@ static int wait_fd(int fd, short events, unsigned timeout_s)
 	return wait_until(fd, events, now_ms() + (long long)timeout_s * 1000);
 }
 
-static int try_connect(const struct addrinfo *ai, unsigned timeout_s, int *err,
-	char *errbuf, size_t errlen)
+static int try_connect(const struct sockaddr_storage *sa, unsigned timeout_s,
+	int *err, char *errbuf, size_t errlen)
 {
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+	socklen_t len = sa->ss_family == AF_INET6 ? sizeof *s6 : sizeof *s4;
 	int fd, one = 1, soerr = 0;
 	socklen_t sl = sizeof soerr;
-	char addr[NI_MAXHOST] = "?";
+	char addr[INET6_ADDRSTRLEN] = "?";
 
-	getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr, NULL, 0,
-		NI_NUMERICHOST);
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		ai->ai_protocol);
+	inet_ntop(sa->ss_family, sa->ss_family == AF_INET6 ? (const void *)&s6->sin6_addr
+		: (const void *)&s4->sin_addr, addr, sizeof addr);
+	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		snprintf(errbuf, errlen, "%s: %s", addr, strerror(errno));
 		*err = PM_ERR_CONNECT;
 		return -1;
 	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+	if (connect(fd, (const struct sockaddr *)sa, len) != 0) {
 		if (errno != EINPROGRESS) {
 			soerr = errno;
 		} else if ((*err = wait_fd(fd, POLLOUT, timeout_s)) != 0) {
@@ -83,28 +86,29 @@ static int try_connect(const struct addrinfo *ai, unsigned timeout_s, int *err,
 	return fd;
 }
 
-int pm_net_connect(const char *host, unsigned port, unsigned timeout_s,
-	int verbose, int *err, char *errbuf, size_t errlen)
+int pm_net_connect(const char *host, unsigned port, const char *dns_server,
+	unsigned timeout_s, int verbose, int *err, char *errbuf, size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_ADDRCONFIG }, *res, *ai;
-	char service[8];
+	struct sockaddr_storage addrs[PM_RESOLV_ADDR_MAX];
+	size_t n = 0, i;
 	int fd = -1, rc;
 
-	snprintf(service, sizeof service, "%u", port);
-	rc = getaddrinfo(host, service, &hints, &res);
+	/* Our own resolver: getaddrinfo allocates, and in a static glibc
+	 * binary it needs NSS modules at run time. */
+	rc = pm_resolve(host, port, dns_server, timeout_s, addrs,
+		PM_RESOLV_ADDR_MAX, &n, errbuf, errlen);
 	if (rc != 0) {
-		snprintf(errbuf, errlen, "%s", gai_strerror(rc));
-		*err = PM_ERR_RESOLVE;
+		*err = rc;
+		if (verbose)
+			fprintf(stderr, "pinmail: %s\n", errbuf);
 		return -1;
 	}
-	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-		fd = try_connect(ai, timeout_s, err, errbuf, errlen);
+	for (i = 0; i < n && fd < 0; i++) {
+		fd = try_connect(&addrs[i], timeout_s, err, errbuf, errlen);
 		if (verbose)
 			fprintf(stderr, "pinmail: %s%s\n", fd >= 0 ? "connected to " : "",
 				fd >= 0 ? host : errbuf);
 	}
-	freeaddrinfo(res);
 	return fd;
 }
 
