@@ -189,3 +189,5 @@ distclean:
 
 include mk/install.mk
 include mk/firmware.mk
+include mk/cross.mk
+include mk/fuzz.mk
