@@ -6,6 +6,12 @@
  * on_reply(), the only place that changes state. Counting replies owed
  * (s->awaiting) lets the same code run pipelined or in lock-step, and turns
  * a reply nobody asked for into a protocol error instead of confusion.
+ *
+ * With CHUNKING (RFC 3030) the message goes as BDAT chunks instead of DATA:
+ * no dot-stuffing, no 354 to wait for, and with PIPELINING the MAIL, every
+ * RCPT, the chunks and QUIT leave without waiting, so a message that fits
+ * one chunk costs a single round trip. Replies are matched by counting:
+ * the first txn_total() belong to MAIL, RCPT and DATA, the rest to chunks.
  */
 #include <string.h>
 #include "pm_smtp.h"
@@ -18,8 +24,8 @@ enum {
 	ST_AUTH_USER,   /* user name sent, waiting for 334 */
 	ST_AUTH_PASS,   /* password sent, waiting for 235 */
 	ST_TXN,         /* MAIL, RCPT..., DATA */
-	ST_BODY,        /* streaming the message */
-	ST_DOT,         /* final "." sent, waiting for its reply */
+	ST_BODY,        /* streaming the message (after 354, or as BDAT) */
+	ST_DOT,         /* final "." or last chunk sent, waiting for its reply */
 	ST_QUIT,        /* QUIT, then wait for every reply still owed */
 	ST_DONE
 };
@@ -186,7 +192,7 @@ static void fail(pm_smtp *s, int err, const char *stage, int with_reply)
 		s->state = ST_DONE;
 	else if (s->state != ST_QUIT) {
 		s->state = ST_QUIT;
-		s->sent = 0;
+		s->sent = s->quit_early;        /* QUIT may have gone already */
 	}
 }
 
@@ -200,9 +206,16 @@ static void fail_reply(pm_smtp *s, const char *stage)
 
 /* ---- output ---- */
 
+/* Replies the transaction's commands get: MAIL, every RCPT, and DATA
+ * unless the message goes as BDAT chunks. */
 static size_t txn_total(const pm_smtp *s)
 {
-	return s->p.nrcpt + 2;          /* MAIL, every RCPT, DATA */
+	return s->p.nrcpt + (s->bdat ? 1 : 2);
+}
+
+static int pipelining(const pm_smtp *s)
+{
+	return (s->ext & PM_EXT_PIPELINING) != 0;
 }
 
 /* Whether a command can be formatted now (the cmd buffer must be empty). */
@@ -216,11 +229,15 @@ static int command_ready(const pm_smtp *s)
 	case ST_AUTH_PASS:
 		return !s->sent;
 	case ST_TXN:
-		return s->next < txn_total(s)
-			&& ((s->ext & PM_EXT_PIPELINING) || s->awaiting == 0);
+		/* With BDAT, "ready" past the last RCPT means: start the
+		 * chunks (in lock-step only once every RCPT is answered). */
+		return (s->next < txn_total(s) || s->bdat)
+			&& (pipelining(s) || s->awaiting == 0);
+	case ST_BODY:
+		/* Chunks wait for each other's replies unless pipelining. */
+		return !s->bdat || pipelining(s) || s->awaiting == 0;
 	case ST_QUIT:
-		return !s->sent
-			&& ((s->ext & PM_EXT_PIPELINING) || s->awaiting == 0);
+		return !s->sent && (pipelining(s) || s->awaiting == 0);
 	default:
 		return 0;
 	}
@@ -307,6 +324,11 @@ static void next_command(pm_smtp *s)
 		cmd_add(s, "\r\n", 2);
 		return;
 	case ST_TXN:
+		if (s->next == txn_total(s)) {
+			s->state = ST_BODY;     /* BDAT: nothing to format */
+			s->cmd_replies = 0;
+			return;
+		}
 		i = s->next++;
 		if (i == 0) {
 			cmd_str(s, "MAIL FROM:<");
@@ -333,69 +355,84 @@ static void next_command(pm_smtp *s)
 }
 
 /*
- * Stream message bytes into dst, converting as SMTP requires: CRLF, bare
- * CR and bare LF all become CRLF (a bare one could end the DATA phase early
- * on some servers: SMTP smuggling), and a "." starting a line is doubled.
- * A line too long for SMTP stops everything before its first excess octet:
- * what was converted so far goes out, the final "." never does.
+ * Convert message bytes into dst as SMTP requires: CRLF, bare CR and bare
+ * LF all become CRLF (a bare one could end the DATA phase early on some
+ * servers: SMTP smuggling), and for DATA a "." starting a line is doubled.
+ * A line too long for SMTP stops everything before its first excess octet.
+ * Reads until dst is nearly full or the message ends (s->eof); returns the
+ * octets written.
  *
- * No staging buffer: raw bytes are read into the upper half of dst and
- * converted forward into its start. Each input byte yields at most two
- * output bytes, so with at most cap/2 bytes read the write position never
- * passes the byte being read.
+ * No staging buffer: raw bytes are read into the upper half of what is
+ * left of dst and converted forward to the write position. Each input byte
+ * yields at most two output bytes, so with at most half the room read the
+ * write position never passes the byte being read.
  */
-#define PM_BODY_MIN_ROOM 64
+#define PM_BODY_MIN_ROOM 32
 
-static size_t body_fill(pm_smtp *s, uint8_t *dst, size_t cap)
+static size_t body_fill(pm_smtp *s, uint8_t *dst, size_t cap, int stuff)
 {
-	size_t half = cap / 2, got = 0, r, w = 0, stuffed = 0;
+	size_t half, got, r, end, w = 0, stuffed = 0;
 	uint8_t c;
 
-	if (half < PM_BODY_MIN_ROOM)
-		return 0;               /* not worth a read: let the caller flush */
-	r = cap - half;
-	if (s->p.read(s->p.read_ctx, dst + r, half, &got) != 0) {
-		fail(s, PM_ERR_READ, "message", 0);
-		return 0;
-	}
-	if (got == 0) {
-		s->eof = 1;
-		return 0;
-	}
-	for (got += r; r < got; r++) {
-		c = dst[r];
-		if (c == '\n' && s->skip_lf) {
-			s->skip_lf = 0;
-			continue;
-		}
-		s->skip_lf = 0;
-		if (c == '\r' || c == '\n') {
-			dst[w++] = '\r';
-			dst[w++] = '\n';
-			s->skip_lf = c == '\r';
-			s->col = 0;
-			s->lines++;
-			continue;
-		}
-		if (s->col == PM_SMTP_LINE_MAX) {
-			if (s->err == 0)
-				s->line_no = s->lines + 1;
-			fail(s, PM_ERR_LINE_TOO_LONG, "DATA", 0);
+	while (!s->eof && s->state != ST_DONE
+		&& (half = (cap - w) / 2) >= PM_BODY_MIN_ROOM) {
+		r = cap - half;
+		got = 0;
+		if (s->p.read(s->p.read_ctx, dst + r, half, &got) != 0) {
+			fail(s, PM_ERR_READ, "message", 0);
 			break;
 		}
-		if (c == '.' && s->col == 0) {
-			dst[w++] = '.';
-			stuffed++;
+		if (got == 0) {
+			s->eof = 1;
+			break;
 		}
-		dst[w++] = c;
-		s->col++;
+		for (end = r + got; r < end; r++) {
+			c = dst[r];
+			if (c == '\n' && s->skip_lf) {
+				s->skip_lf = 0;
+				continue;
+			}
+			s->skip_lf = 0;
+			if (c == '\r' || c == '\n') {
+				dst[w++] = '\r';
+				dst[w++] = '\n';
+				s->skip_lf = c == '\r';
+				s->col = 0;
+				s->lines++;
+				continue;
+			}
+			if (s->col == PM_SMTP_LINE_MAX) {
+				if (s->err == 0)
+					s->line_no = s->lines + 1;
+				fail(s, PM_ERR_LINE_TOO_LONG, "DATA", 0);
+				break;
+			}
+			if (c == '.' && s->col == 0 && stuff) {
+				dst[w++] = '.';
+				stuffed++;
+			}
+			dst[w++] = c;
+			s->col++;
+		}
 	}
 	s->body_bytes += w - stuffed;
 	return w;
 }
 
-/* After the last message byte: end the last line, ".", and QUIT in the
- * same flight when pipelining (saves a round trip). */
+/* Queue QUIT behind the end of the message, in the same flight, when
+ * pipelining (saves a round trip). */
+static void quit_with_message(pm_smtp *s)
+{
+	s->state = ST_DOT;
+	if (pipelining(s)) {
+		cmd_add(s, "QUIT\r\n", 6);
+		trace(s, 'C', "QUIT", 4);
+		s->cmd_replies++;
+		s->quit_early = 1;
+	}
+}
+
+/* After the last message byte of DATA: end the last line, then ".". */
 static void end_of_message(pm_smtp *s)
 {
 	s->cmd_len = s->cmd_off = 0;
@@ -406,13 +443,69 @@ static void end_of_message(pm_smtp *s)
 	cmd_add(s, ".\r\n", 3);
 	trace(s, 'C', ".", 1);
 	s->cmd_replies = 1;
-	s->state = ST_DOT;
-	if (s->ext & PM_EXT_PIPELINING) {
-		cmd_add(s, "QUIT\r\n", 6);
-		trace(s, 'C', "QUIT", 4);
-		s->cmd_replies = 2;
-		s->quit_early = 1;
+	quit_with_message(s);
+}
+
+static size_t fmt_size(char *out, size_t v)
+{
+	char tmp[24];
+	size_t n = 0, k;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (k = 0; k < n; k++)
+		out[k] = tmp[n - 1 - k];
+	return n;
+}
+
+/*
+ * One BDAT chunk into dst: the message bytes are converted first, after
+ * room for the longest command line, and the command is put in front once
+ * their number is known. The chunk that meets the end of the message is
+ * the LAST one (with the final CRLF if the message lacked it); a message
+ * that fits goes as a single "BDAT n LAST". A chunk cut short by an error
+ * is not sent at all: without LAST the server never takes the message.
+ */
+#define BDAT_HEAD_MAX (sizeof "BDAT  LAST\r\n" - 1 + 20)
+
+static size_t chunk_fill(pm_smtp *s, uint8_t *dst, size_t cap)
+{
+	char head[BDAT_HEAD_MAX];
+	size_t w, h;
+
+	if (cap < BDAT_HEAD_MAX + 2 + 2 * PM_BODY_MIN_ROOM)
+		return 0;               /* not worth a chunk: let the caller flush */
+	w = body_fill(s, dst + BDAT_HEAD_MAX, cap - BDAT_HEAD_MAX - 2, 0);
+	if (s->state == ST_DONE)
+		return 0;
+	if (w == 0 && !s->eof)
+		return 0;
+	if (s->eof && s->col != 0) {
+		memcpy(dst + BDAT_HEAD_MAX + w, "\r\n", 2);
+		w += 2;
+		s->body_bytes += 2;
+		s->col = 0;
 	}
+	memcpy(head, "BDAT ", 5);
+	h = 5 + fmt_size(head + 5, w);
+	if (s->eof) {
+		memcpy(head + h, " LAST", 5);
+		h += 5;
+	}
+	trace(s, 'C', head, h);
+	memcpy(head + h, "\r\n", 2);
+	h += 2;
+	memmove(dst + h, dst + BDAT_HEAD_MAX, w);
+	memcpy(dst, head, h);
+	s->chunks++;
+	s->awaiting++;
+	if (s->eof) {
+		s->cmd_len = s->cmd_off = 0;
+		s->cmd_replies = 0;
+		quit_with_message(s);
+	}
+	return h + w;
 }
 
 size_t pm_smtp_output(pm_smtp *s, uint8_t *dst, size_t cap)
@@ -432,15 +525,22 @@ size_t pm_smtp_output(pm_smtp *s, uint8_t *dst, size_t cap)
 			s->awaiting += s->cmd_replies;
 			continue;
 		}
-		if (s->state == ST_BODY) {
+		if (s->state == ST_BODY && !s->bdat) {
 			if (s->eof) {
 				end_of_message(s);
 				continue;
 			}
-			k = body_fill(s, dst + n, cap - n);
+			k = body_fill(s, dst + n, cap - n, 1);
 			n += k;
-			if (k == 0 && !s->eof)
-				break;                  /* no room, or failed */
+			if (!s->eof)
+				break;                  /* no room left, or failed */
+			continue;
+		}
+		if (s->state == ST_BODY && command_ready(s)) {
+			k = chunk_fill(s, dst + n, cap - n);
+			n += k;
+			if (k == 0)
+				break;                  /* no room left, or failed */
 			continue;
 		}
 		if (!command_ready(s))
@@ -456,7 +556,8 @@ unsigned pm_smtp_wants(const pm_smtp *s)
 
 	if (s->state == ST_DONE)
 		return PM_SMTP_DONE;
-	if (s->cmd_off < s->cmd_len || s->state == ST_BODY || command_ready(s))
+	if (s->cmd_off < s->cmd_len || (s->state == ST_BODY && !s->bdat)
+		|| command_ready(s))
 		w |= PM_SMTP_WANT_OUTPUT;
 	if (s->awaiting > 0)
 		w |= PM_SMTP_WANT_INPUT;
@@ -497,17 +598,78 @@ static void on_ehlo_line(pm_smtp *s, const char *p, size_t len)
 	}
 }
 
+/* A reply to MAIL, RCPT or DATA (the i-th of the transaction). */
+static void txn_reply(pm_smtp *s, int c)
+{
+	size_t i = s->answered++;
+
+	if (i == 0) {
+		if (c != 250)
+			fail_reply(s, "MAIL");
+		return;
+	}
+	if (i <= s->p.nrcpt) {
+		s->rcpt_code[i - 1] = (uint16_t)c;
+		if (c == 250 || c == 251)
+			s->accepted++;
+		else if (s->reply_code == 0)
+			keep_reply(s);          /* first refusal: report it */
+		/* Pipelined DATA gets its own answer to this; BDAT chunks may
+		 * be on their way already: stop them. */
+		if (i == s->p.nrcpt && s->accepted == 0
+			&& (s->bdat || !pipelining(s)))
+			fail(s, PM_ERR_RCPT, "RCPT", 0);
+		return;
+	}
+	if (s->accepted == 0) {
+		/* Every RCPT refused. A server that still says 354 is waiting
+		 * for a message we will not send: close. */
+		if (c == 354)
+			s->state = ST_BODY;
+		fail(s, PM_ERR_RCPT, "RCPT", 0);
+		return;
+	}
+	if (c != 354) {
+		fail_reply(s, "DATA");
+		return;
+	}
+	s->state = ST_BODY;
+}
+
+/* The reply to the final "." or the last chunk. */
+static void final_reply(pm_smtp *s, int c)
+{
+	if (c != 250) {
+		fail_reply(s, "end of message");
+		return;
+	}
+	s->delivered = 1;
+	memcpy(s->final_text, s->cur_text, sizeof s->final_text);
+	if (s->accepted < s->p.nrcpt) {
+		s->err = PM_ERR_RCPT;
+		s->stage = "RCPT";
+	}
+	s->state = ST_QUIT;
+	s->sent = s->quit_early;
+}
+
 /* A whole reply has arrived (its code in s->code, text in s->cur_text). */
 static void on_reply(pm_smtp *s)
 {
 	int c = s->code;
-	size_t i;
 
 	if (s->awaiting == 0) {
 		fail(s, PM_ERR_PROTO, "reply nobody asked for", 1);
 		return;
 	}
 	s->awaiting--;
+	/* Pipelined, the transaction's replies may come while the message
+	 * is already on its way. */
+	if ((s->state == ST_TXN || s->state == ST_BODY || s->state == ST_DOT)
+		&& s->answered < txn_total(s)) {
+		txn_reply(s, c);
+		return;
+	}
 	switch (s->state) {
 	case ST_GREETING:
 		if (c != 220) {
@@ -523,6 +685,7 @@ static void on_reply(pm_smtp *s)
 			return;
 		}
 		s->sent = 0;
+		s->bdat = (s->ext & PM_EXT_CHUNKING) != 0;
 		if (s->p.user == NULL)
 			s->state = ST_TXN;
 		else if (s->ext & PM_EXT_AUTH_PLAIN)
@@ -552,54 +715,20 @@ static void on_reply(pm_smtp *s)
 		s->state = ST_TXN;
 		s->sent = 0;
 		return;
-	case ST_TXN:
-		i = s->answered++;
-		if (i == 0) {
-			if (c != 250)
-				fail_reply(s, "MAIL");
-			return;
-		}
-		if (i <= s->p.nrcpt) {
-			s->rcpt_code[i - 1] = (uint16_t)c;
-			if (c == 250 || c == 251)
-				s->accepted++;
-			else if (s->reply_code == 0)
-				keep_reply(s);          /* first refusal: report it */
-			if (i == s->p.nrcpt && s->accepted == 0
-				&& !(s->ext & PM_EXT_PIPELINING))
-				fail(s, PM_ERR_RCPT, "RCPT", 0);
-			return;
-		}
-		if (s->accepted == 0) {
-			/* Every RCPT refused. A server that still says 354 is
-			 * waiting for a message we will not send: close. */
-			if (c == 354)
-				s->state = ST_BODY;
-			fail(s, PM_ERR_RCPT, "RCPT", 0);
-			return;
-		}
-		if (c != 354) {
-			fail_reply(s, "DATA");
-			return;
-		}
-		s->state = ST_BODY;
+	case ST_BODY:
+		/* Only BDAT chunks get replies here (DATA's 354 came before):
+		 * 250 each, and the message is not taken until the last. */
+		s->chunk_replies++;
+		if (c != 250)
+			fail_reply(s, "BDAT");
 		return;
 	case ST_DOT:
-		if (c != 250) {
-			/* QUIT may already be on its way; its reply is owed. */
-			fail_reply(s, "end of message");
-			if (s->quit_early)
-				s->sent = 1;
+		if (s->bdat && ++s->chunk_replies < s->chunks) {
+			if (c != 250)
+				fail_reply(s, "BDAT");
 			return;
 		}
-		s->delivered = 1;
-		memcpy(s->final_text, s->cur_text, sizeof s->final_text);
-		if (s->accepted < s->p.nrcpt) {
-			s->err = PM_ERR_RCPT;
-			s->stage = "RCPT";
-		}
-		s->state = ST_QUIT;
-		s->sent = s->quit_early;
+		final_reply(s, c);
 		return;
 	case ST_QUIT:
 		/* Replies still owed are drained; a 354 means the server would

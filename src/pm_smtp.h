@@ -12,6 +12,10 @@
  * by one otherwise; the message, with bare CR or LF turned into CRLF,
  * dot-stuffing (RFC 5321 4.5.2) and a final CRLF if the message lacked one;
  * the final "."; QUIT (in the same flight as the "." when pipelining).
+ * When the server offers CHUNKING (RFC 3030) the message goes instead as
+ * BDAT chunks, as is (no dot-stuffing, no "."), and with PIPELINING the
+ * MAIL, every RCPT, the chunks and QUIT leave without waiting: a message
+ * that fits one chunk costs one round trip after AUTH.
  * Recipients refused while others are accepted do not stop the message;
  * they are reported in rcpt_code[] and as PM_ERR_RCPT.
  *
@@ -113,13 +117,18 @@ typedef struct {
 	uint8_t sent;                  /* this state's command is formatted */
 	uint8_t quit_early;            /* QUIT went with the final "." */
 	uint8_t skip_lf, eof;          /* message transform state */
-	uint8_t delivered;             /* result: the final "." got 250 */
+	uint8_t delivered;             /* result: the final "." or the last
+	                                * chunk got 250 */
+	uint8_t bdat;                  /* result: the message went as BDAT
+	                                * chunks (the server offers CHUNKING) */
 	uint8_t notify;                /* NOTIFY keywords (bits), from p.notify */
 	uint8_t ret;                   /* RET: 0 none, 1 FULL, 2 HDRS */
 	unsigned ext;                  /* result: PM_EXT_* offered by the server */
 	size_t next;                   /* transaction commands formatted so far */
 	size_t answered;               /* transaction replies received so far */
 	size_t awaiting;               /* replies owed by the server */
+	size_t chunks;                 /* BDAT chunks sent */
+	size_t chunk_replies;          /* replies to them received */
 	size_t accepted;               /* result: recipients accepted */
 	uint16_t rcpt_code[PM_RCPT_MAX];   /* result: reply code per recipient */
 	size_t body_bytes;             /* result: message octets handed out, as
@@ -181,7 +190,9 @@ unsigned pm_smtp_wants(const pm_smtp *s);
 /* Write up to cap bytes to send into dst; returns how many. 0 when the
  * engine has nothing to send now (it is waiting for a reply or done), or
  * when streaming the message and cap is too small to be worth a read
- * (under 128 bytes): then send what is pending and call again with room. */
+ * (under 64 bytes for DATA, 98 for a BDAT chunk): then send what is
+ * pending and call again with room. A BDAT chunk is as large as cap
+ * allows: pass a whole TLS record's room. */
 size_t pm_smtp_output(pm_smtp *s, uint8_t *dst, size_t cap);
 
 /* Hand over received bytes; returns how many were consumed. All of them,

@@ -25,8 +25,8 @@ static long long now_ms(void)
 }
 
 /* Wait for events on fd until the deadline (CLOCK_MONOTONIC ms); 0 when
- * ready, PM_ERR_TIMEOUT or PM_ERR_NET. */
-static int wait_until(int fd, short events, long long deadline)
+ * ready (*revents says for what, if asked), PM_ERR_TIMEOUT or PM_ERR_NET. */
+static int wait_until(int fd, short events, long long deadline, short *revents)
 {
 	struct pollfd p = { .fd = fd, .events = events };
 	long long left;
@@ -38,12 +38,14 @@ static int wait_until(int fd, short events, long long deadline)
 	} while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return PM_ERR_TIMEOUT;
+	if (revents != NULL)
+		*revents = p.revents;
 	return n < 0 ? PM_ERR_NET : 0;
 }
 
 static int wait_fd(int fd, short events, unsigned timeout_s)
 {
-	return wait_until(fd, events, now_ms() + (long long)timeout_s * 1000);
+	return wait_until(fd, events, now_ms() + (long long)timeout_s * 1000, NULL);
 }
 
 static int try_connect(const struct sockaddr_storage *sa, unsigned timeout_s,
@@ -120,53 +122,55 @@ void pm_net_pump(pm_session *s, int fd, unsigned timeout_s)
 	unsigned char *buf;
 	size_t len;
 	ssize_t n;
+	short ev;
 	int err;
 
 	/* The deadline moves only when bytes go out: the server must answer
 	 * within timeout_s of what pinmail last sent, so a server that drips
 	 * its reply a byte at a time cannot hold pinmail forever. */
 	while (!((f = pm_session_step(s)) & PM_SESSION_DONE)) {
-		if (f & PM_SESSION_WANT_SEND) {
-			buf = pm_session_sendbuf(s, &len);
-			err = wait_until(fd, POLLOUT, deadline);
-			if (err == 0) {
-				do
-					n = send(fd, buf, len, MSG_NOSIGNAL);
-				while (n < 0 && errno == EINTR);
-				if (n < 0 && errno == EAGAIN)
-					continue;
-				if (n > 0) {
-					pm_session_sendack(s, (size_t)n);
-					/* Only SMTP moves it: a server cannot buy
-					 * time with handshakes. */
-					if (s->app_out != seen) {
-						seen = s->app_out;
-						deadline = now_ms() + (long long)timeout_s * 1000;
-					}
-					continue;
-				}
-				err = PM_ERR_NET;
-			}
-			pm_session_net_closed(s, err);
-		} else if (f & PM_SESSION_WANT_RECV) {
-			buf = pm_session_recvbuf(s, &len);
-			err = wait_until(fd, POLLIN, deadline);
-			if (err == 0) {
-				do
-					n = recv(fd, buf, len, 0);
-				while (n < 0 && errno == EINTR);
-				if (n < 0 && errno == EAGAIN)
-					continue;
-				if (n > 0) {
-					pm_session_recvack(s, (size_t)n);
-					continue;
-				}
-				err = n == 0 ? 0 : PM_ERR_NET;
-			}
-			pm_session_net_closed(s, err);
-		} else {
+		if (!(f & (PM_SESSION_WANT_SEND | PM_SESSION_WANT_RECV))) {
 			/* Neither side can move: a bug, not a hang. */
 			pm_session_net_closed(s, PM_ERR_NET);
+			continue;
 		}
+		/* Both at once while pipelined BDAT chunks stream out and
+		 * their replies come back: reading keeps the server's replies
+		 * from filling its buffers and stalling it (and so us). */
+		err = wait_until(fd, (f & PM_SESSION_WANT_SEND ? POLLOUT : 0)
+			| (f & PM_SESSION_WANT_RECV ? POLLIN : 0), deadline, &ev);
+		if (err == 0 && (f & PM_SESSION_WANT_RECV)
+			&& (ev & (POLLIN | POLLHUP | POLLERR))) {
+			buf = pm_session_recvbuf(s, &len);
+			do
+				n = recv(fd, buf, len, 0);
+			while (n < 0 && errno == EINTR);
+			if (n < 0 && errno == EAGAIN)
+				continue;
+			if (n > 0) {
+				pm_session_recvack(s, (size_t)n);
+				continue;
+			}
+			err = n == 0 ? 0 : PM_ERR_NET;
+		} else if (err == 0) {
+			buf = pm_session_sendbuf(s, &len);
+			do
+				n = send(fd, buf, len, MSG_NOSIGNAL);
+			while (n < 0 && errno == EINTR);
+			if (n < 0 && errno == EAGAIN)
+				continue;
+			if (n > 0) {
+				pm_session_sendack(s, (size_t)n);
+				/* Only SMTP moves it: a server cannot buy time
+				 * with handshakes. */
+				if (s->app_out != seen) {
+					seen = s->app_out;
+					deadline = now_ms() + (long long)timeout_s * 1000;
+				}
+				continue;
+			}
+			err = PM_ERR_NET;
+		}
+		pm_session_net_closed(s, err);
 	}
 }

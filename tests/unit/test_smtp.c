@@ -151,6 +151,10 @@ static size_t expected(char *out, size_t cap, const step *steps, size_t nsteps)
 	return n;
 }
 
+/* The tight output size run_all tries. BDAT tests raise it so that their
+ * message fits one chunk; test_bdat_chunks covers tight buffers there. */
+static size_t tight_cap = 128;
+
 /* Every delivery pattern and two output sizes must give the same client
  * bytes and the same error; returns the number of runs that differed. */
 static void run_all(const pm_smtp_params *p, const step *steps, size_t nsteps,
@@ -158,10 +162,12 @@ static void run_all(const pm_smtp_params *p, const step *steps, size_t nsteps,
 {
 	static char want[65536];
 	size_t want_len = expected(want, sizeof want, steps, nsteps);
-	size_t total = server_bytes(steps, nsteps), caps[] = { 4096, 128 }, c;
+	size_t total = server_bytes(steps, nsteps), caps[2], c;
 	long split;
 	int bad = 0;
 
+	caps[0] = 4096;
+	caps[1] = tight_cap;
 	for (c = 0; c < 2; c++) {
 		for (split = -1; split <= (long)total; split++) {
 			run(last, p, steps, nsteps, split, caps[c]);
@@ -986,6 +992,268 @@ static void test_long_lines(void)
 	run_body(body, strlen(body), want, 1, 998);
 }
 
+
+/* ---- CHUNKING (RFC 3030): the message as BDAT chunks ---- */
+
+static const char ehlo_chunking[] =
+	"250-mx\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n";
+
+static void test_bdat_pipelined(void)
+{
+	static const char body[] =
+		"Subject: hi\n\n.leading dot\n.\nbare\rcr\r\ncrlf\nno final newline";
+	source src = { body, sizeof body - 1, 7, 0, 0 };
+	pm_smtp_params p = base_params(&src, 2, 1);
+	/* One flight after AUTH: MAIL, RCPTs, the whole message, QUIT. No
+	 * dot-stuffing and no final "." with BDAT. */
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", ehlo_chunking },
+		{ "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n", "235 2.7.0 ok\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n"
+		  "RCPT TO:<carol@example.org>\r\nBDAT 66 LAST\r\n"
+		  "Subject: hi\r\n\r\n.leading dot\r\n.\r\nbare\r\ncr\r\ncrlf\r\n"
+		  "no final newline\r\nQUIT\r\n",
+		  "250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n"
+		  "250 2.0.0 Ok: 66 bytes queued as X\r\n221 2.0.0 bye\r\n" },
+	};
+	pm_smtp s;
+
+	tight_cap = 256;
+	run_all(&p, steps, 4, 0, &s);
+	PM_CHECK_INT(s.delivered, 1);
+	PM_CHECK_INT(s.bdat, 1);
+	PM_CHECK_INT(s.chunks, 1);
+	PM_CHECK_INT(s.accepted, 2);
+	PM_CHECK_INT(s.body_bytes, 66);
+	PM_CHECK_STR(s.final_text, "250 2.0.0 Ok: 66 bytes queued as X");
+	PM_CHECK(strstr(trace_log, "C BDAT 66 LAST\nC QUIT\n") != NULL);
+}
+
+static void test_bdat_lockstep(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 2, 0);
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250 CHUNKING\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\n", "250 ok\r\n" },
+		{ "RCPT TO:<bob@example.org>\r\n", "250 ok\r\n" },
+		{ "RCPT TO:<carol@example.org>\r\n", "250 ok\r\n" },
+		{ "BDAT 3 LAST\r\nx\r\n", "250 queued\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, steps, 7, 0, &s);
+	PM_CHECK_INT(s.delivered, 1);
+	PM_CHECK_INT(s.bdat, 1);
+}
+
+static void test_bdat_empty_message(void)
+{
+	source src = { "", 0, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	const step steps[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n" },
+		{ "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n"
+		  "BDAT 0 LAST\r\nQUIT\r\n", "250 ok\r\n250 ok\r\n250 ok\r\n221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, steps, 3, 0, &s);
+	PM_CHECK_INT(s.delivered, 1);
+	PM_CHECK_INT(s.body_bytes, 0);
+}
+
+static void test_bdat_refusals(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 2, 0);
+	static const char flight[] = "MAIL FROM:<alice@example.org>\r\n"
+		"RCPT TO:<bob@example.org>\r\nRCPT TO:<carol@example.org>\r\n"
+		"BDAT 3 LAST\r\nx\r\nQUIT\r\n";
+	static const char ehlo[] = "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
+	/* Every RCPT refused: the chunk was already sent, and refused. */
+	const step all_refused[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", ehlo },
+		{ flight, "250 ok\r\n550 5.1.1 no bob\r\n550 5.1.1 no carol\r\n"
+		  "554 5.5.1 Error: no valid recipients\r\n221 bye\r\n" },
+	};
+	const step mail_refused[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", ehlo },
+		{ flight, "451 4.3.0 busy\r\n503 5.5.1 need MAIL\r\n503 5.5.1 need MAIL\r\n"
+		  "503 5.5.1 need MAIL\r\n221 bye\r\n" },
+	};
+	const step last_refused[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", ehlo },
+		{ flight, "250 ok\r\n250 ok\r\n250 ok\r\n552 5.3.4 too big\r\n221 bye\r\n" },
+	};
+	const step one_refused[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", ehlo },
+		{ flight, "250 ok\r\n250 ok\r\n550 5.1.1 no carol\r\n250 queued\r\n221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	run_all(&p, all_refused, 3, PM_ERR_RCPT, &s);
+	PM_CHECK_INT(s.delivered, 0);
+	PM_CHECK_STR(s.reply_text, "550 5.1.1 no bob");
+	run_all(&p, mail_refused, 3, PM_ERR_TEMP, &s);
+	PM_CHECK_INT(s.delivered, 0);
+	PM_CHECK_STR(s.stage, "MAIL");
+	run_all(&p, last_refused, 3, PM_ERR_PERM, &s);
+	PM_CHECK_INT(s.delivered, 0);
+	PM_CHECK_STR(s.stage, "end of message");
+	PM_CHECK_STR(s.reply_text, "552 5.3.4 too big");
+	run_all(&p, one_refused, 3, PM_ERR_RCPT, &s);
+	PM_CHECK_INT(s.delivered, 1);
+	PM_CHECK_INT(s.rcpt_code[1], 550);
+}
+
+/*
+ * A server that speaks BDAT: answers whatever the client sent so far,
+ * every complete command or chunk with 250 (the chunk named refuse_chunk
+ * with 552), and keeps the chunks' payload in got[]. It answers only
+ * after each whole flight, as a pipelining server may.
+ */
+static char got[65536];
+static size_t got_len, got_chunks, got_last;   /* got_last: which chunk
+                                                * said LAST (0: none) */
+
+static void bdat_server(pm_smtp *s, size_t cap, unsigned refuse_chunk)
+{
+	static const char *ehlo = "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
+	size_t pos = 0, n, rounds;
+	static char reply[65536];
+	char *eol, *end;
+	const char *r;
+
+	got_len = got_chunks = got_last = 0;
+	pm_smtp_input(s, (const uint8_t *)"220 mx\r\n", 8);
+	for (rounds = 0; rounds < 10000 && !(pm_smtp_wants(s) & PM_SMTP_DONE); rounds++) {
+		drain(s, cap);
+		reply[0] = '\0';
+		while (pos < sent_len && (eol = memchr(sent + pos, '\n', sent_len - pos)) != NULL) {
+			r = "250 ok\r\n";
+			if (strncmp(sent + pos, "EHLO", 4) == 0) {
+				r = ehlo;
+			} else if (strncmp(sent + pos, "QUIT", 4) == 0) {
+				r = "221 bye\r\n";
+			} else if (strncmp(sent + pos, "BDAT ", 5) == 0) {
+				n = strtoul(sent + pos + 5, &end, 10);
+				if ((size_t)(eol + 1 - sent) + n > sent_len)
+					break;          /* the chunk is not all here yet */
+				got_chunks++;
+				if (strncmp(end, " LAST\r\n", 7) == 0 && got_last == 0)
+					got_last = got_chunks;
+				memcpy(got + got_len, eol + 1, n);
+				got_len += n;
+				if (got_chunks == refuse_chunk)
+					r = "552 5.3.4 too much\r\n";
+				eol += n;
+			}
+			PM_CHECK(strlen(reply) + strlen(r) < sizeof reply);
+			if (strlen(reply) + strlen(r) >= sizeof reply)
+				return;
+			strcat(reply, r);
+			pos = (size_t)(eol + 1 - sent);
+		}
+		if (reply[0] != '\0')
+			pm_smtp_input(s, (const uint8_t *)reply, strlen(reply));
+		else if (!(pm_smtp_wants(s) & PM_SMTP_WANT_OUTPUT))
+			break;                  /* nobody can move */
+	}
+}
+
+static void test_bdat_chunks(void)
+{
+	static char body[40000];
+	static const size_t caps[] = { 4096, 1000, 200, 100 };
+	source src = { body, 0, 777, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	size_t i, c, last;
+	pm_smtp s;
+
+	/* 79-byte lines with LF: 80 octets each on the wire. */
+	for (i = 0; i + 80 <= sizeof body - 80; i += 80) {
+		memset(body + i, 'a' + (int)(i / 80 % 26), 79);
+		body[i + 79] = '\n';
+	}
+	body[i] = '.';                  /* ends without a newline */
+	src.body_len = i + 1;
+	for (c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+		src.off = 0;
+		sent_len = 0;
+		trace_log[0] = '\0';
+		PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+		bdat_server(&s, caps[c], 0);
+		PM_CHECK_INT(s.err, 0);
+		PM_CHECK_INT(s.delivered, 1);
+		PM_CHECK(s.chunks > src.body_len / caps[c]);
+		/* The payload is the message with CRLF line ends, as is. */
+		PM_CHECK_INT(got_len, src.body_len + src.body_len / 80 + 2);
+		for (i = 0, last = 0; i + 81 <= got_len && last == 0; i += 81)
+			if (memcmp(got + i, body + i / 81 * 80, 79) != 0
+				|| memcmp(got + i + 79, "\r\n", 2) != 0)
+				last = i + 1;
+		PM_CHECK_INT(last, 0);
+		PM_CHECK(got_len >= 3 && memcmp(got + got_len - 3, ".\r\n", 3) == 0);
+		PM_CHECK_INT(s.body_bytes, got_len);
+		/* Only the last chunk says LAST. */
+		PM_CHECK_INT(got_chunks, s.chunks);
+		PM_CHECK_INT(got_last, got_chunks);
+	}
+	/* A chunk refused mid-way: the session stops, nothing is delivered. */
+	src.off = 0;
+	sent_len = 0;
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+	bdat_server(&s, 1000, 3);
+	PM_CHECK_INT(s.err, PM_ERR_PERM);
+	PM_CHECK_STR(s.stage, "BDAT");
+	PM_CHECK_INT(s.delivered, 0);
+	PM_CHECK(pm_smtp_wants(&s) & PM_SMTP_DONE);
+}
+
+/* A message that cannot be sent whole never gets a LAST chunk. */
+static void test_bdat_never_last(void)
+{
+	static char body[3000];
+	source src = { body, sizeof body, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 0);
+	pm_smtp s;
+	size_t i;
+
+	memset(body, 'b', sizeof body);         /* one 3000-octet line */
+	sent_len = 0;
+	trace_log[0] = '\0';
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+	bdat_server(&s, 4096, 0);
+	PM_CHECK_INT(s.err, PM_ERR_LINE_TOO_LONG);
+	PM_CHECK_INT(s.line_no, 1);
+	PM_CHECK_INT(s.delivered, 0);
+	PM_CHECK(strstr(trace_log, "LAST") == NULL);
+	PM_CHECK(strstr(trace_log, "BDAT") == NULL);    /* that chunk never left */
+
+	src.body_len = 2000;
+	memset(body, 'c', 2000);
+	for (i = 50; i < 2000; i += 51)
+		body[i] = '\n';
+	src.fail_after = 1500;
+	src.read_chunk = 500;
+	sent_len = 0;
+	trace_log[0] = '\0';
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+	bdat_server(&s, 1000, 0);
+	PM_CHECK_INT(s.err, PM_ERR_READ);
+	PM_CHECK_INT(s.delivered, 0);
+	PM_CHECK(strstr(trace_log, "LAST") == NULL);
+}
+
 int main(void)
 {
 	PM_RUN(test_pipelined_plain);
@@ -1009,5 +1277,11 @@ int main(void)
 	PM_RUN(test_dsn_invalid);
 	PM_RUN(test_longest_commands);
 	PM_RUN(test_long_lines);
+	PM_RUN(test_bdat_pipelined);
+	PM_RUN(test_bdat_lockstep);
+	PM_RUN(test_bdat_empty_message);
+	PM_RUN(test_bdat_refusals);
+	PM_RUN(test_bdat_chunks);
+	PM_RUN(test_bdat_never_last);
 	PM_TEST_MAIN();
 }
