@@ -98,6 +98,9 @@ static int start(pm_client *c, const pm_client_conf *conf)
 
 	memset(&sp, 0, sizeof sp);
 	sp.host = conf->host;
+	sp.port = conf->port != 0 ? conf->port : DEFAULT_PORT;
+	sp.resume = conf->session;
+	c->session = conf->session;
 	sp.tlsa = c->tlsa;
 	sp.ntlsa = ntlsa;
 	sp.now = c->port->unix_time != NULL ? c->port->unix_time(c->port_ctx) : 0;
@@ -231,6 +234,14 @@ static void pump(pm_client *c)
 
 static void finish(pm_client *c)
 {
+	/* Keep a new session for the next submission; forget one that the
+	 * server would not take back cleanly. */
+	if (c->session != NULL) {
+		if (c->s.secure && !c->s.resumed)
+			pm_session_keep(&c->s, c->session);
+		else if (c->s.offered && !c->s.secure)
+			wipe(c->session, sizeof *c->session);
+	}
 	c->phase = PM_CLIENT_DONE;
 	c->t_end = now(c);
 }
@@ -291,7 +302,8 @@ int pm_client_result(const pm_client *c, pm_client_outcome *o)
 	}
 	o->tls_err = err == PM_ERR_CHAIN || err == PM_ERR_NO_CLOCK
 		? c->s.dane.chain_err : c->s.tls_err;
-	o->pin = pm_dane_matched(&c->s.dane);
+	o->pin = pm_session_matched(&c->s);
+	o->resumed = c->s.resumed;
 	o->presented = pm_dane_presented(&c->s.dane);
 	o->accepted = m->accepted;
 	if (c->t_connected != 0 || c->phase > PM_CLIENT_CONNECTING)

@@ -102,6 +102,14 @@ typedef struct {
 	pm_trace_fn trace;         /* NULL, or the SMTP transcript (secrets
 	                            * masked, message text never shown) */
 	void *trace_ctx;
+	pm_tls_cache *session;     /* NULL, or a session kept in RAM across
+	                            * submissions (static, one per server):
+	                            * offered when it was verified with this
+	                            * host, port and tlsa, replaced after each
+	                            * full handshake, cleared when an offer
+	                            * fails. Saves one round trip and all the
+	                            * public-key work. It holds a master
+	                            * secret. */
 } pm_client_conf;
 
 /* What pm_client_poll returns: where the submission is. */
@@ -124,6 +132,7 @@ typedef struct {
 	const uint8_t *msg;        /* the buffer being sent, or NULL */
 	size_t msg_len, msg_off;
 	uint32_t timeout_ms;
+	pm_tls_cache *session;     /* conf->session */
 	uint32_t t_start, t_connected, t_secure, t_end, deadline;
 	uint8_t phase;
 	uint8_t in_poll;
@@ -166,7 +175,11 @@ typedef struct {
 	                            * "2.0.0 Ok: queued as ..."); "" if none */
 	int tls_err;               /* BearSSL's error code (PM_ERR_TLS,
 	                            * PM_ERR_CHAIN: the chain's) */
-	int pin;                   /* index of the record that matched, -1 */
+	int pin;                   /* index of the record that matched, -1;
+	                            * with resumed, in the handshake that
+	                            * created the session */
+	int resumed;               /* the session in conf->session was
+	                            * resumed (no certificate this time) */
 	const uint8_t *presented;  /* SHA-256 of the server's key as presented
 	                            * (its "3 1 1" data), NULL if none came */
 	const char *why;           /* PM_ERR_TLSA_SYNTAX: what is wrong */

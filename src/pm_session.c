@@ -41,13 +41,53 @@ static void profile(br_ssl_client_context *cc)
 	br_ssl_engine_set_default_chapol(eng);
 }
 
+static void hash_u32(br_sha256_context *h, uint32_t v)
+{
+	uint8_t b[4];
+
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+	br_sha256_update(h, b, 4);
+}
+
+void pm_session_bind(uint8_t out[32], const char *host, uint16_t port,
+	const pm_tlsa *tlsa, size_t ntlsa)
+{
+	static const char label[] = "pinmail TLS session binding 1";
+	br_sha256_context h;
+	size_t i, n = strlen(host);
+
+	/* Every field length-prefixed: no two different inputs hash the
+	 * same bytes. */
+	br_sha256_init(&h);
+	br_sha256_update(&h, label, sizeof label);
+	hash_u32(&h, (uint32_t)n);
+	br_sha256_update(&h, host, n);
+	hash_u32(&h, port);
+	hash_u32(&h, (uint32_t)ntlsa);
+	for (i = 0; i < ntlsa; i++) {
+		hash_u32(&h, (uint32_t)tlsa[i].usage << 16
+			| (uint32_t)tlsa[i].selector << 8 | tlsa[i].mtype);
+		hash_u32(&h, tlsa[i].len);
+		br_sha256_update(&h, tlsa[i].data, tlsa[i].len);
+	}
+	br_sha256_out(&h, out);
+}
+
 int pm_session_start(pm_session *s, const pm_session_params *p)
 {
 	br_ssl_engine_context *eng = &s->cc.eng;
+	const pm_tls_cache *r = p->resume;
 	int err;
 
 	s->tls_err = 0;
 	s->closing = s->done = 0;
+	s->offered = s->resumed = s->secure = 0;
+	s->resumed_matched = -1;
+	s->resumed_verified = 0;
+	s->now = p->now;
 	s->app_out = 0;
 	if (p->host == NULL || p->host[0] == '\0' || p->seed_len < 32)
 		return PM_ERR_BADARG;
@@ -65,8 +105,21 @@ int pm_session_start(pm_session *s, const pm_session_params *p)
 	br_ssl_engine_set_buffers_bidi(eng, s->ibuf, sizeof s->ibuf,
 		s->obuf, sizeof s->obuf);
 	br_ssl_engine_inject_entropy(eng, p->seed, p->seed_len);
+	/* A cached session only where it was verified, under the same pins. */
+	pm_session_bind(s->bind, p->host, p->port, p->tlsa, p->ntlsa);
+	if (r != NULL && r->params.session_id_len > 0
+		&& r->params.session_id_len <= sizeof r->params.session_id
+		&& r->matched >= 0 && (size_t)r->matched < p->ntlsa
+		&& memcmp(r->bind, s->bind, sizeof s->bind) == 0) {
+		br_ssl_engine_set_session_parameters(eng, &r->params);
+		memcpy(s->offered_id, r->params.session_id, r->params.session_id_len);
+		s->offered_id_len = r->params.session_id_len;
+		s->offered = 1;
+		s->resumed_matched = r->matched;
+		s->resumed_verified = r->verified;
+	}
 	/* The host name goes out as SNI and is the name DANE-TA checks. */
-	if (!br_ssl_client_reset(&s->cc, p->host, 0)) {
+	if (!br_ssl_client_reset(&s->cc, p->host, s->offered)) {
 		s->tls_err = br_ssl_engine_last_error(eng);
 		return PM_ERR_TLS;
 	}
@@ -89,6 +142,25 @@ static void tls_ended(pm_session *s)
 	pm_smtp_closed(&s->smtp, why);
 }
 
+/* The handshake completed: full (the pins said yes), or abbreviated. A
+ * server that echoes the offered session ID resumed it (RFC 5246
+ * 7.4.1.3); BearSSL has then checked its Finished with that master
+ * secret, and it verified nothing else. */
+static void handshake_done(pm_session *s)
+{
+	br_ssl_session_parameters now;
+
+	s->secure = 1;
+	if (!s->offered)
+		return;
+	br_ssl_engine_get_session_parameters(&s->cc.eng, &now);
+	/* No certificate was verified in a full handshake only if it failed,
+	 * and a failed one never completes: both must agree. */
+	s->resumed = now.session_id_len == s->offered_id_len
+		&& memcmp(now.session_id, s->offered_id, s->offered_id_len) == 0
+		&& pm_dane_matched(&s->dane) < 0;
+}
+
 unsigned pm_session_step(pm_session *s)
 {
 	br_ssl_engine_context *eng = &s->cc.eng;
@@ -108,6 +180,8 @@ unsigned pm_session_step(pm_session *s)
 			s->done = 1;
 			return PM_SESSION_DONE;
 		}
+		if (!s->secure && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
+			handshake_done(s);
 		if (st & BR_SSL_RECVAPP) {
 			buf = br_ssl_engine_recvapp_buf(eng, &len);
 			n = pm_smtp_input(&s->smtp, buf, len);
@@ -182,6 +256,31 @@ void pm_session_net_closed(pm_session *s, int err)
 			pm_smtp_closed(&s->smtp, err != 0 ? err : PM_ERR_NET);
 	}
 	s->done = 1;
+}
+
+int pm_session_matched(const pm_session *s)
+{
+	if (!s->secure)
+		return -1;
+	return s->resumed ? (int)s->resumed_matched : pm_dane_matched(&s->dane);
+}
+
+int pm_session_keep(const pm_session *s, pm_tls_cache *out)
+{
+	int m = pm_session_matched(s);
+
+	if (m < 0)
+		return 0;
+	memset(out, 0, sizeof *out);
+	br_ssl_engine_get_session_parameters(&s->cc.eng, &out->params);
+	if (out->params.session_id_len == 0) {
+		memset(out, 0, sizeof *out);
+		return 0;
+	}
+	memcpy(out->bind, s->bind, sizeof out->bind);
+	out->matched = m;
+	out->verified = s->resumed ? s->resumed_verified : s->now;
+	return 1;
 }
 
 int pm_session_result(const pm_session *s)

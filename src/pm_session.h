@@ -40,9 +40,30 @@
 	" AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305; X25519, P-256," \
 	" P-384, P-521; RSA and ECDSA signatures"
 
+/*
+ * A TLS session kept for resumption (session IDs, RFC 5246 7.4.1.2). A
+ * resumed handshake shows no certificate, so no pin is checked: a session
+ * is offered again only to the host and port, and under the exact pin set
+ * (records and their order), it was verified with. bind is that binding
+ * (pm_session_bind); matched and verified say which pin authenticated the
+ * server in the full handshake, and when. The master secret is inside:
+ * keep it as secret as the password.
+ */
+typedef struct {
+	br_ssl_session_parameters params;
+	uint8_t bind[32];
+	int32_t matched;           /* index of the pin that verified it */
+	uint64_t verified;         /* UTC seconds of that handshake; 0: no clock */
+} pm_tls_cache;
+
 /* Everything a session is told. Pointers are kept unless said otherwise. */
 typedef struct {
 	const char *host;          /* SNI, and the name DANE-TA checks */
+	uint16_t port;             /* the server's port: part of the binding
+	                            * of a resumable session */
+	const pm_tls_cache *resume;/* NULL, or a session to offer: used only
+	                            * when its binding is this host, port and
+	                            * pin set (copied) */
 	const pm_tlsa *tlsa;       /* pins */
 	size_t ntlsa;
 	uint64_t now;              /* trustworthy UTC seconds; 0: no clock */
@@ -56,6 +77,14 @@ typedef struct {
 	pm_dane dane;
 	pm_smtp smtp;
 	int tls_err;               /* result: BearSSL error that ended TLS */
+	uint8_t bind[32];          /* host, port and pins (pm_session_bind) */
+	uint8_t offered;           /* a cached session was offered */
+	uint8_t offered_id[32], offered_id_len;
+	uint8_t resumed;           /* result: the server resumed it */
+	uint8_t secure;            /* result: the handshake completed */
+	int32_t resumed_matched;   /* from the offered session */
+	uint64_t resumed_verified;
+	uint64_t now;
 	uint8_t closing;           /* close_notify queued */
 	uint8_t done;
 	unsigned long app_out;     /* SMTP bytes handed to TLS so far */
@@ -80,6 +109,20 @@ void pm_session_recvack(pm_session *s, size_t n);
 /* The connection ended: err is PM_ERR_NET or PM_ERR_TIMEOUT, or 0 for an
  * orderly EOF. Harmless once SMTP is done (QUIT answered). */
 void pm_session_net_closed(pm_session *s, int err);
+
+/* SHA-256 over host, port and every pin (usage, selector, type, data) in
+ * order: what a cached session is bound to. */
+void pm_session_bind(uint8_t out[32], const char *host, uint16_t port,
+	const pm_tlsa *tlsa, size_t ntlsa);
+
+/* The pin that authenticated the server: in this handshake, or in the one
+ * that created the session it resumed. -1: none (not authenticated). */
+int pm_session_matched(const pm_session *s);
+
+/* After the handshake completed: the session to keep for next time, with
+ * its binding. 1 when *out was written; 0 when there is nothing to keep
+ * (no completed handshake, or the server gave no session ID). */
+int pm_session_keep(const pm_session *s, pm_tls_cache *out);
 
 /* The outcome: 0 when the message went to every recipient, else a PM_ERR_*.
  * Details: s->smtp (reply code and text, stage, per-recipient codes),

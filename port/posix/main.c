@@ -27,6 +27,7 @@
 #include "pm_report.h"
 #include "pm_session.h"
 #include "pm_spool.h"
+#include "pm_tlscache.h"
 
 #ifndef PM_BUILD_EPOCH
 #define PM_BUILD_EPOCH 0
@@ -141,15 +142,15 @@ static int said_pin;
 
 static void trace(void *ctx, char dir, const char *line, size_t len)
 {
-	int i = pm_dane_matched(&sess.dane);
+	int i = pm_session_matched(&sess);
 	const pm_tlsa *t;
 
 	(void)ctx;
 	if (!said_pin && i >= 0) {
 		t = &conf.tlsa[i];
-		fprintf(stderr, "pinmail: %s authenticated by tlsa %u %u %u at %s:%u\n",
+		fprintf(stderr, "pinmail: %s authenticated by tlsa %u %u %u at %s:%u%s\n",
 			conf.host, t->usage, t->selector, t->mtype, conf.path,
-			conf.tlsa_line[i]);
+			conf.tlsa_line[i], sess.resumed ? " (TLS session resumed)" : "");
 		said_pin = 1;
 	}
 	fprintf(stderr, "%s %.*s\n", dir == 'C' ? "-->" : "<--", (int)len, line);
@@ -315,7 +316,7 @@ static int add_message_id(time_t now, const uint8_t *rnd, size_t rlen,
 /* One line per message in syslog or the logfile: who, to whom, how big,
  * which pin, and the outcome. Never a secret. */
 static void log_result(const char *id, const pm_env *e, int matched,
-	const char *status, int code, const char *what)
+	int resumed, const char *status, int code, const char *what)
 {
 	char line[2048], when[32];
 	size_t n = 0, i;
@@ -334,6 +335,8 @@ static void log_result(const char *id, const pm_env *e, int matched,
 		ADD(" tlsa=\"%u %u %u\" (%s:%u)", conf.tlsa[matched].usage,
 			conf.tlsa[matched].selector, conf.tlsa[matched].mtype, conf.path,
 			conf.tlsa_line[matched]);
+	if (resumed)
+		ADD(" tls=resumed");
 	ADD(" status=%s exit=%d (%s)", status, code, what);
 #undef ADD
 	if (conf.logfile[0] != '\0') {
@@ -433,13 +436,15 @@ typedef struct {
 	int kind;
 	int code;                  /* the exit status of the attempt */
 	int matched;               /* tlsa record that authenticated, or -1 */
+	int resumed;               /* by resuming a session it verified */
 	char line[1024];           /* what happened, one sentence */
 } outcome;
 
 /* One attempt to deliver a spooled message: TLS, pin, SMTP. */
-static void attempt(pm_spool_item *it, pm_env *e, const uint8_t seed[32],
-	outcome *o)
+static void attempt(const pm_spool *spool, pm_spool_item *it, pm_env *e,
+	const uint8_t seed[32], outcome *o)
 {
+	static pm_tls_cache cache;
 	pm_session_params sp;
 	pm_report_ctx rc;
 	char helo[256], errbuf[160];
@@ -448,6 +453,7 @@ static void attempt(pm_spool_item *it, pm_env *e, const uint8_t seed[32],
 	int err, fd, utf8 = has_8bit(e->from, strlen(e->from));
 
 	o->matched = -1;
+	o->resumed = 0;
 	if (conf.helo[0] != '\0')
 		snprintf(helo, sizeof helo, "%s", conf.helo);
 	else if (gethostname(helo, sizeof helo) != 0 || helo[0] == '\0')
@@ -458,6 +464,7 @@ static void attempt(pm_spool_item *it, pm_env *e, const uint8_t seed[32],
 
 	memset(&sp, 0, sizeof sp);
 	sp.host = conf.host;
+	sp.port = (uint16_t)conf.port;
 	sp.tlsa = conf.tlsa;
 	sp.ntlsa = conf.ntlsa;
 	/* Only a clock past the build date is believed; DANE-TA needs one. */
@@ -478,8 +485,13 @@ static void attempt(pm_spool_item *it, pm_env *e, const uint8_t seed[32],
 	sp.smtp.notify = e->notify[0] != '\0' ? e->notify : NULL;
 	sp.smtp.ret = e->ret[0] != '\0' ? e->ret : NULL;
 	sp.smtp.envid = e->envid[0] != '\0' ? e->envid : NULL;
+	/* The session of an earlier run, if it is young enough; whether it
+	 * belongs to this host, port and pin set is pm_session_start's call. */
+	if (conf.tls_resume && pm_tlscache_load(spool->dir, sp.now, &cache) == 0)
+		sp.resume = &cache;
 	said_pin = 0;
 	err = pm_session_start(&sess, &sp);
+	explicit_bzero(&cache, sizeof cache);
 	if (err != 0) {
 		o->kind = OUT_BURY;
 		o->code = err == PM_ERR_ADDR || err == PM_ERR_BADARG ? EX_DATAERR : EX_SOFTWARE;
@@ -500,7 +512,17 @@ static void attempt(pm_spool_item *it, pm_env *e, const uint8_t seed[32],
 	}
 	pm_net_pump(&sess, fd, conf.timeout);
 	close(fd);
-	o->matched = pm_dane_matched(&sess.dane);
+	o->matched = pm_session_matched(&sess);
+	o->resumed = sess.resumed;
+	/* Keep a new session for the next run; forget one the server would
+	 * not take back cleanly. */
+	if (conf.tls_resume && sess.secure && !sess.resumed
+		&& pm_session_keep(&sess, &cache)) {
+		pm_tlscache_save(spool->dir, &cache);
+		explicit_bzero(&cache, sizeof cache);
+	} else if (sess.offered && !sess.secure) {
+		pm_tlscache_drop(spool->dir);
+	}
 
 	memset(&rc, 0, sizeof rc);
 	rc.host = conf.host;
@@ -607,13 +629,13 @@ static int deliver(pm_spool *sp, pm_spool_item *it, pm_env *e, const uint8_t see
 	if (args.verbose)
 		fprintf(stderr, "pinmail: delivering %s (attempt %u)\n", it->id,
 			e->attempts + 1);
-	attempt(it, e, seed, &o);
+	attempt(sp, it, e, seed, &o);
 	e->attempts++;
 	if (o.kind == OUT_SENT) {
 		/* First off the queue: the window in which a crash means a
 		 * second delivery ends here. */
 		pm_spool_remove(sp, it);
-		log_result(it->id, e, o.matched, "sent", 0, o.line);
+		log_result(it->id, e, o.matched, o.resumed, "sent", 0, o.line);
 		return EX_OK;
 	}
 	if (o.kind == OUT_PARTIAL) {
@@ -621,7 +643,7 @@ static int deliver(pm_spool *sp, pm_spool_item *it, pm_env *e, const uint8_t see
 		if (left == 0 && (sess.smtp.delivered || perm)) {
 			/* Everyone got it who ever will. */
 			fprintf(stderr, "pinmail: %s\n", o.line);
-			log_result(it->id, e, o.matched, sess.smtp.delivered ? "partly sent"
+			log_result(it->id, e, o.matched, o.resumed, sess.smtp.delivered ? "partly sent"
 				: "failed", o.code, o.line);
 			if (sess.smtp.delivered)
 				pm_spool_remove(sp, it);
@@ -634,7 +656,7 @@ static int deliver(pm_spool *sp, pm_spool_item *it, pm_env *e, const uint8_t see
 		o.kind = OUT_DEFER;   /* some recipients may yet accept it */
 	}
 	if (o.kind == OUT_BURY || !conf.queue) {
-		log_result(it->id, e, o.matched, "failed", o.code, o.line);
+		log_result(it->id, e, o.matched, o.resumed, "failed", o.code, o.line);
 		give_up(sp, it, e, o.line, where, sizeof where);
 		fprintf(stderr, "pinmail: %s; the message is kept in %s\n", o.line, where);
 		return o.code;
@@ -646,7 +668,7 @@ static int deliver(pm_spool *sp, pm_spool_item *it, pm_env *e, const uint8_t see
 		fprintf(stderr, "pinmail: warning: cannot update %s/%s.env: %s\n",
 			sp->dir, it->id, strerror(errno));
 	pm_spool_release(it);
-	log_result(it->id, e, o.matched, "deferred", o.code, o.line);
+	log_result(it->id, e, o.matched, o.resumed, "deferred", o.code, o.line);
 	/* A key matching no pin is a security failure: loud, exit 75. */
 	security = o.code == EX_TEMPFAIL && (pm_session_result(&sess) == PM_ERR_PIN_MISMATCH
 		|| pm_session_result(&sess) == PM_ERR_CHAIN
@@ -816,7 +838,7 @@ static int flush_queue(void)
 			snprintf(where, sizeof where, "queued longer than max_queue_age"
 				" (%lu s); last error: %s", conf.max_queue_age,
 				env.error[0] ? env.error : "none");
-			log_result(it.id, &env, -1, "expired", EX_UNAVAILABLE, where);
+			log_result(it.id, &env, -1, 0, "expired", EX_UNAVAILABLE, where);
 			fprintf(stderr, "pinmail: %s: %s; moved to %s/dead/\n", it.id,
 				where, sp.dir);
 			pm_spool_bury(&sp, &it, &env, where);

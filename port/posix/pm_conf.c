@@ -335,6 +335,12 @@ static int set_key(pm_conf *c, unsigned line, const char *key, char *val)
 			return fail(c, line, "queue must be on or off, not", val);
 		return 0;
 	}
+	if (strcmp(key, "tls_resume") == 0) {
+		c->tls_resume = on_off(val);
+		if (c->tls_resume < 0)
+			return fail(c, line, "tls_resume must be on or off, not", val);
+		return 0;
+	}
 	if (strcmp(key, "max_queue_age") == 0) {
 		c->max_queue_age = parse_age(val);
 		if (c->max_queue_age == 0)
@@ -360,6 +366,7 @@ int pm_conf_load(pm_conf *c, const char *path)
 	c->timeout = 30;
 	c->syslog_facility = LOG_MAIL;
 	c->queue = 1;
+	c->tls_resume = 1;
 	c->max_queue_age = 5UL * 86400;
 	e = slurp(path, text, sizeof text, &len, &st);
 	if (e != 0) {

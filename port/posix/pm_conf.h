@@ -33,6 +33,9 @@
  *   queue on|off         off: no retry; a failed message goes to
  *                        dead.letter instead; default on
  *   max_queue_age TIME   give up after this long (s, m, h, d); default 5d
+ *   tls_resume on|off    keep the TLS session in the spool directory and
+ *                        resume it next time (bound to host, port and
+ *                        pins; at most an hour); default on
  */
 #ifndef PM_CONF_H
 #define PM_CONF_H
@@ -69,6 +72,7 @@ typedef struct {
 	char spool[256];                       /* "" until defaulted */
 	unsigned long long spool_max;          /* 0: no limit */
 	int queue;                             /* 1 on, 0 off */
+	int tls_resume;                        /* 1 on, 0 off */
 	unsigned long max_queue_age;           /* seconds */
 } pm_conf;
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """A recording TCP relay for pinmail's hostile-server tests.
 
-    relay.py --target PORT --port-file F --out PREFIX
+    relay.py --target PORT --port-file F --out PREFIX [--listen PORT]
 
-Listens on 127.0.0.1 (a kernel-chosen port, written to --port-file once it
-listens), accepts one connection, connects it to 127.0.0.1:PORT, and copies
+Listens on 127.0.0.1 (a kernel-chosen port, or --listen's; written to
+--port-file once it listens), accepts one connection, connects it to 127.0.0.1:PORT, and copies
 bytes both ways, appending what the client sent to PREFIX.c2s and what the
 server sent to PREFIX.s2c, so a test can look at exactly what crossed the
 wire. PREFIX.end appears once nothing more can come from the client (its
@@ -27,11 +27,12 @@ def main():
     ap.add_argument("--target", type=int, required=True)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--listen", type=int, default=0)
     a = ap.parse_args()
 
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
+    ls.bind(("127.0.0.1", a.listen))
     ls.listen(1)
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as f:
