@@ -21,6 +21,9 @@
 #                     (semihosting), which "2 x x" pins need
 #   PINMAIL_TIMEOUT   seconds the server has to answer (default 30)
 #   PINMAIL_TRACE     1 (default): SMTP transcript on the console; 0: not
+#   PINMAIL_SENDS     how many times the alert is sent (1..9, default 1);
+#                     after the first, the TLS session kept in RAM is
+#                     resumed
 #
 # Every value is written byte by byte (octal escapes for anything but
 # plain characters), so quotes, backslashes or newlines in a password
@@ -37,7 +40,7 @@ if [ -n "$vars" ]; then
 	for v in PINMAIL_HOST PINMAIL_ADDR PINMAIL_PORT PINMAIL_TLSA PINMAIL_USER \
 		PINMAIL_PASSWORD PINMAIL_FROM PINMAIL_TO PINMAIL_HELO PINMAIL_SUBJECT \
 		PINMAIL_BODY PINMAIL_IP PINMAIL_NETMASK PINMAIL_GW PINMAIL_CLOCK \
-		PINMAIL_TIMEOUT PINMAIL_TRACE; do
+		PINMAIL_TIMEOUT PINMAIL_TRACE PINMAIL_SENDS; do
 		if [ -f "$vars/$v" ]; then eval "$v=\$(cat \"\$vars/\$v\")"; else eval "$v="; fi
 	done
 	rm -rf "$vars"
@@ -55,6 +58,7 @@ case $timeout in ''|*[!0-9]*) die "PINMAIL_TIMEOUT must be a number of seconds" 
 case ${PINMAIL_CLOCK:-none} in none) clock=0 ;; host) clock=1 ;;
 	*) die "PINMAIL_CLOCK must be none or host" ;; esac
 case ${PINMAIL_TRACE:-1} in 0|1) ;; *) die "PINMAIL_TRACE must be 0 or 1" ;; esac
+case ${PINMAIL_SENDS:-1} in [1-9]) ;; *) die "PINMAIL_SENDS must be 1..9" ;; esac
 
 # cstr: stdin as one C string literal.
 cstr() {
@@ -123,6 +127,7 @@ umask 077
 	def PINMAIL_CLOCK_HOST "$clock"
 	def PINMAIL_TIMEOUT_MS "${timeout}000u"
 	def PINMAIL_TRACE "${PINMAIL_TRACE:-1}"
+	def PINMAIL_SENDS "${PINMAIL_SENDS:-1}"
 } >"$tmp"
 if [ -f "$out" ] && cmp -s "$tmp" "$out"; then
 	rm -f "$tmp"

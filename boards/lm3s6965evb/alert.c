@@ -10,6 +10,7 @@
 
 static pm_client mail;      /* the whole submission: TLS buffers, pins, SMTP */
 static pm_lwip net;         /* its lwIP connection */
+static pm_tls_cache session;    /* the TLS session, resumed next time */
 
 static const char *const rcpt[] = { PINMAIL_RCPTS };
 static const char message[] =
@@ -36,6 +37,7 @@ int alert_send(pm_client_outcome *o)
 		.rcpt = rcpt, .nrcpt = sizeof rcpt / sizeof rcpt[0],
 		.msg = (const uint8_t *)message, .msg_len = sizeof message - 1,
 		.timeout_ms = PINMAIL_TIMEOUT_MS, .trace = PINMAIL_TRACE ? trace : NULL,
+		.session = &session,
 	};
 	int phase, last = 0;
 

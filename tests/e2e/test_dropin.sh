@@ -181,7 +181,7 @@ expect_status logbad 77
 check "logfile: two lines" [ "$(wc -l <"$T/pinmail.log")" -eq 2 ]
 l1=$(sed -n 1p "$T/pinmail.log")
 check "logfile: sender, recipients, relay, matched tlsa, status and reply" sh -c "
-	echo '$l1' | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4} pinmail\[[0-9]+\]: [0-9]{8}T[0-9]{6}\.[0-9]{6}-[0-9a-f]+-[0-9a-f]{8}: from=<alice@pinmail.test> to=<bob@pinmail.test> size=[0-9]+ relay=localhost:$ec_PORT tlsa=\"3 1 1\" \($T/log.conf:8\) status=sent exit=0 \(250 2\.0\.0 Ok: queued as [0-9A-F]+\)$'"
+	echo '$l1' | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4} pinmail\[[0-9]+\]: [0-9]{8}T[0-9]{6}\.[0-9]{6}-[0-9a-f]+-[0-9a-f]{8}: from=<alice@pinmail.test> to=<bob@pinmail.test> size=[0-9]+ relay=localhost:$ec_PORT tlsa=\"3 1 1\" \($T/log.conf:8\) status=sent exit=0 \(250 2\.0\.0 Ok: ([0-9]+ bytes )?queued as [0-9A-F]+\)$'"
 check "logfile: the failure with its reason" \
 	sh -c "sed -n 2p '$T/pinmail.log' | grep -q 'status=failed exit=77 (localhost rejected authentication as alice: 535'"
 check "logfile: no secret" sh -c "! grep -qe alice-secret-pw -e wrong-password '$T/pinmail.log'"

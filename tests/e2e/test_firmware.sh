@@ -116,7 +116,7 @@ if build ec311 ec; then
 	mark "$ec_DIR"
 	run ec311 ec
 	expect_status ec311 0
-	uart_says ec311 "pinmail: delivered: 250 2.0.0 Ok: queued as"
+	uart_says ec311 "pinmail: delivered: 250 2.0.0 Ok: "
 	uart_says ec311 "server authenticated by tlsa record 1"
 	uart_says ec311 "C: AUTH PLAIN ****"
 	check "ec311: the password never reaches the UART" sh -c "! grep -q alice-secret-pw '$T/ec311.uart'"
@@ -134,6 +134,22 @@ if build rsa-rollover rsa PINMAIL_TLSA="3 1 1 $(hexpin rsa2 3 1 1);3 1 1 $(hexpi
 	uart_says rsa-rollover "server authenticated by tlsa record 2"
 	delivered rsa-rollover "$rsa_DIR"
 	sed -n 's/^\(time\|stack\): .*/# rsa: &/p' "$T/rsa-rollover.uart" | tr -d '\r'
+fi
+
+# Two alerts in one boot: the second resumes the TLS session kept in RAM
+# (no certificate, no public-key work), and both are delivered whole.
+if build resume ec PINMAIL_SENDS=2; then
+	mark "$ec_DIR"
+	run resume ec
+	expect_status resume 0
+	check "resume: delivered twice" \
+		[ "$(grep -c 'pinmail: delivered: 250 2.0.0 Ok: ' "$T/resume.uart")" -eq 2 ]
+	check "resume: first full, second resumed" [ "$(tr -d '\r' <"$T/resume.uart" |
+		sed -n 's/^pinmail: server authenticated by tlsa record 1//p' | tr '\n' '|')" = \
+		"| (TLS session resumed)|" ]
+	if wait_new "$ec_DIR" 4; then ok "resume: four copies (two alerts, two recipients)"; else
+		bad "resume: four copies (two alerts, two recipients)" "$(new_files "$ec_DIR")"; fi
+	sed -n 's/^time: .*/# resume: &/p' "$T/resume.uart" | tr -d '\r'
 fi
 
 # A static address instead of DHCP.

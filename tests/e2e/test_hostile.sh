@@ -466,6 +466,36 @@ check "rcpt-all-550-then-354: no message text went out" sh -c "! grep -aqF '$MAR
 hostile greeting-554 69 $EC "$PIN_EC"
 # shellcheck disable=SC2086
 hostile dot-451 75 $EC "$PIN_EC"
+# CHUNKING: the message as BDAT chunks (100 KB: several of them). Pipelined
+# or not, it arrives whole; a refused chunk, the last or one before, stops
+# it (69 for good, 75 for now); a drop mid-chunk and silence after the last
+# leave it queued (75); refusals of MAIL or every RCPT stand (75, 67).
+# shellcheck disable=SC2086
+{
+hostile bdat-normal 0 $EC "$PIN_EC"
+hostile bdat-nopipe 0 $EC "$PIN_EC"
+hostile bdat-last-552 69 $EC "$PIN_EC"
+hostile bdat-mid-552 69 $EC "$PIN_EC"
+hostile bdat-mid-451 75 $EC "$PIN_EC"
+hostile bdat-drop-mid 75 $EC "$PIN_EC"
+hostile bdat-silent-after-last 75 $EC "$PIN_EC"
+hostile bdat-rcpt-all-550 67 $EC "$PIN_EC"
+hostile bdat-mail-451 75 $EC "$PIN_EC"
+}
+for c in bdat-normal bdat-nopipe; do
+	check "$c: the whole message came as BDAT chunks, the last one LAST" \
+		sh -c "grep -q 'end of bdat' '$T/$c.srv.log' && grep -q '^--> BDAT [0-9]* LAST\$' '$T/$c.err' &&
+			[ \$(grep -c '^--> BDAT' '$T/$c.err') -gt 1 ]"
+done
+# Pipelined, the later chunks (LAST too) may be out before the refusal
+# comes back; the server has refused the transaction, and pinmail says so.
+check "bdat-mid-552: the refused chunk is what pinmail reports" \
+	grep -q "552 5.3.4 Message size exceeds fixed limit" "$T/bdat-mid-552.err"
+check "bdat-drop-mid: the server dropped mid-chunk" \
+	sh -c "grep -q 'drop in DATA after' '$T/bdat-drop-mid.srv.log'"
+check "bdat-silent-after-last: says the server did not answer within $TIMEOUT s" \
+	said_timeout bdat-silent-after-last
+
 # Malformed replies (76): a 64 KB line, 10,000 continuation lines, codes of
 # two or four digits or with a letter, a NUL inside the code, two greetings,
 # mixed codes in one reply. A NUL in the text of a well-formed final reply

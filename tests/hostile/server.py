@@ -305,8 +305,12 @@ class Smtp:
         self.in_data = over.get("in_data", None)   # function(conn, smtp, nbytes)
         self.dot = over.get("dot", b"250 2.0.0 Ok: queued as HOSTILE1\r\n")
         self.quit = over.get("quit", b"221 2.0.0 Bye\r\n")
+        # BDAT (CHUNKING): function(k, last) -> the reply to chunk k (1-based).
+        self.chunk = over.get("chunk", lambda k, last: self.dot if last
+                              else b"250 2.0.0 Ok: chunk %d\r\n" % k)
         self.nrcpt = 0
         self.body_bytes = 0
+        self.chunks = 0
 
     def reply(self, what):
         if what is DROP:
@@ -326,6 +330,12 @@ class Smtp:
             self.buf += self.conn.recv()
         line, self.buf = self.buf.split(b"\n", 1)
         return line + b"\n"
+
+    def readexact(self, n):
+        while len(self.buf) < n:
+            self.buf += self.conn.recv()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
 
     def run(self):
         self.reply(self.greeting)
@@ -355,6 +365,22 @@ class Smtp:
                     self.body()
                     self.reply(self.dot)
                     log("end of data (%d bytes)" % self.body_bytes)
+            elif verb == b"BDAT":
+                words = line.split()
+                n = int(words[1])
+                last = len(words) > 2 and words[2].upper() == b"LAST"
+                # Read in pieces, so a drop "in DATA" can happen mid-chunk.
+                while n > 0:
+                    k = min(n, 1024)
+                    self.readexact(k)
+                    n -= k
+                    self.body_bytes += k
+                    if self.in_data is not None:
+                        self.in_data(self.conn, self, self.body_bytes)
+                self.chunks += 1
+                self.reply(self.chunk(self.chunks, last))
+                if last:
+                    log("end of bdat (%d chunks, %d bytes)" % (self.chunks, self.body_bytes))
             elif verb == b"QUIT":
                 self.reply(self.quit)
                 raise Done()
@@ -544,6 +570,27 @@ def behaviours(alt_chain, alt_key):
     b("renegotiate-unpinned", ehlo=renegotiate_then(Smtp.EHLO, alt_chain, alt_key))
     b("renegotiate-forever", greeting=renegotiate_forever(alt_chain, alt_key))
     b("renegotiate-pinned", ehlo=renegotiate_then(Smtp.EHLO, alt_chain, alt_key))
+    # CHUNKING (RFC 3030): the message as BDAT chunks.
+    chunking = (b"250-hostile.test\r\n250-PIPELINING\r\n250-CHUNKING\r\n"
+                b"250-AUTH PLAIN LOGIN\r\n250 SIZE 10240000\r\n")
+    b("bdat-normal", ehlo=chunking)
+    b("bdat-nopipe", ehlo=b"250-hostile.test\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n")
+    b("bdat-last-552", ehlo=chunking,
+      chunk=lambda k, last: b"552 5.3.4 Message size exceeds fixed limit\r\n" if last
+      else b"250 2.0.0 Ok\r\n")
+    b("bdat-mid-552", ehlo=chunking,
+      chunk=lambda k, last: b"552 5.3.4 Message size exceeds fixed limit\r\n" if k == 2
+      else b"250 2.0.0 Ok\r\n")
+    b("bdat-mid-451", ehlo=chunking,
+      chunk=lambda k, last: b"451 4.3.0 Queue trouble\r\n" if k == 2
+      else b"250 2.0.0 Ok\r\n")
+    b("bdat-drop-mid", ehlo=chunking, in_data=drop_in_data_after(20000))
+    b("bdat-silent-after-last", ehlo=chunking,
+      chunk=lambda k, last: SILENT if last else b"250 2.0.0 Ok\r\n")
+    b("bdat-rcpt-all-550", ehlo=chunking, rcpt=lambda i, l: b"550 5.1.1 No such user\r\n",
+      chunk=lambda k, last: b"554 5.5.1 Error: no valid recipients\r\n")
+    b("bdat-mail-451", ehlo=chunking, mail=b"451 4.3.0 Try again later\r\n",
+      chunk=lambda k, last: b"503 5.5.1 Error: need MAIL command\r\n")
     return B
 
 
