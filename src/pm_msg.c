@@ -198,9 +198,12 @@ static int digest_field(pm_msg *m, size_t start, size_t end, size_t *removed)
 	return 0;
 }
 
+/* Largest read while looking for the end of the header section. */
+#define PM_MSG_READ_MAX 2048
+
 int pm_msg_load(pm_msg *m)
 {
-	size_t line = 0, field = 0, eol, got, removed;
+	size_t line = 0, field = 0, eol, got, removed, want;
 	int in_field = 0, body_line = 0, err;
 	const uint8_t *nl;
 
@@ -219,8 +222,13 @@ int pm_msg_load(pm_msg *m)
 				m->why = "header section larger than the buffer";
 				return PM_ERR_HDR_TOO_BIG;
 			}
-			err = raw_read(m, m->buf + m->len,
-				m->cap - m->len - PM_MSG_ROOM, &got);
+			/* A header section is a few hundred bytes: read in
+			 * pieces, so memory touched follows the header, not
+			 * the size of the message behind it. */
+			want = m->cap - m->len - PM_MSG_ROOM;
+			if (want > PM_MSG_READ_MAX)
+				want = PM_MSG_READ_MAX;
+			err = raw_read(m, m->buf + m->len, want, &got);
 			if (err != 0)
 				return err;
 			m->len += got;
