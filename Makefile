@@ -43,7 +43,7 @@ musl_OBJ := $(SRC_C:%.c=$(B)/musl/%.o) $(PORT_C:%.c=$(B)/musl/%.o)
 host_CORE := $(SRC_C:%.c=$(B)/host/%.o) $(B)/host/port/posix/pm_args.o
 UNIT_BIN := $(UNIT_C:tests/unit/%.c=$(B)/host/tests/%)
 
-.PHONY: all size check unit e2e demo certs setup setup-test check-alloc \
+.PHONY: all size bench check unit e2e demo certs setup setup-test check-alloc \
         check-freestanding check-sanitize clean distclean
 .DELETE_ON_ERROR:
 # Objects are intermediate to the pattern rules; keep them for rebuilds.
@@ -99,6 +99,12 @@ $(B)/sendmail: $(B)/pinmail
 size: $(B)/pinmail
 	@size $(B)/pinmail
 	@printf 'build/pinmail: %s bytes on disk (static, stripped)\n' "$$(stat -c %s $(B)/pinmail)"
+
+# pinmail against msmtp on the same private Postfix (bench/README.md): one
+# table of medians, also in build/bench/table.md. Reported, never asserted.
+bench: all certs $(B)/tools/peakrss
+	@.ci/setup test
+	bench/run
 
 # --- tests -----------------------------------------------------------------
 $(B)/host/tests/%: $(B)/host/tests/unit/%.o $(host_CORE) $(B)/host/libbearssl.a
