@@ -14,9 +14,10 @@ Bandwidth is not limited, and TCP's own connection set-up is not delayed
 
 It also counts round trips: a client "flight" begins whenever bytes arrive
 from the client after bytes were last seen from the server, and the
-client's first bytes begin the first flight. A client that pipelines adds
-no flight; each time it has to wait for the server before it can go on,
-it adds one. Arrivals are taken at the relay, before the delay. When a
+client's first bytes begin the first flight. A flight is a round trip when
+the server answers it: the client then had to wait before it could go on.
+A client that pipelines adds no flight; a last flight nobody answers (TLS
+close_notify after the 221) waited for nothing and is not counted. Arrivals are taken at the relay, before the delay. When a
 connection is over (both directions closed), one line is appended to
 --counts and flushed:
 
@@ -137,8 +138,8 @@ class Conn:
         self.finished = False
 
     def seen(self, side, n):
-        if side == "c" and self.last != "c":
-            self.flights += 1  # first client bytes, or after the server spoke
+        if side == "s" and self.last == "c":
+            self.flights += 1  # the server answered a client flight
         if side != self.last:
             self.turns.append([side, 0])
         self.turns[-1][1] += n
