@@ -8,6 +8,7 @@
  *           (pre-standard) / plain login (lower case)
  *           bit 2: PIPELINING advertised   bit 3: transcript
  *           bit 4: the server talks out of turn (see fuzz_smtp.c)
+ *           bit 5: CHUNKING advertised (the message goes as BDAT)
  *   bytes 1-2  seed of the chunking
  * A missing NUL ends the field at the end of the input. Credentials longer
  * than PM_CRED_MAX must be refused by pm_smtp_init (PM_ERR_CRED), others
@@ -57,8 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The server: greeting and EHLO reply fixed, the rest fuzzed. */
 	n = (size_t)sprintf((char *)server, "220 mx.example ESMTP\r\n250-mx.example\r\n"
-		"%s%s250 8BITMIME\r\n", ehlo[flags & 3],
-		(flags & 4) ? "250-PIPELINING\r\n" : "");
+		"%s%s%s250 8BITMIME\r\n", ehlo[flags & 3],
+		(flags & 4) ? "250-PIPELINING\r\n" : "",
+		(flags & 0x20) ? "250-CHUNKING\r\n" : "");
 	memcpy(server + n, p, (size_t)(end - p));
 	n += (size_t)(end - p);
 

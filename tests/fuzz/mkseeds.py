@@ -59,6 +59,25 @@ NO_VALID = b'554 5.5.1 Error: no valid recipients\r\n'
 DATA_GO = b'354 End data with <CR><LF>.<CR><LF>\r\n'
 QUEUED = b'250 2.0.0 Ok: queued as A71625142B5\r\n'
 BYE = b'221 2.0.0 Bye\r\n'
+TOO_BIG = b'552 5.3.4 Error: message file too big\r\n'
+REJECTED = b'550 5.7.1 Message content rejected\r\n'
+# Postfix without CHUNKING in its EHLO reply (smtpd_discard_ehlo_keywords =
+# chunking), so the message goes with DATA.
+EHLO_NO_CHUNKING = EHLO.replace(b'250-SMTPUTF8\r\n250 CHUNKING\r\n', b'250 SMTPUTF8\r\n')
+EHLO_LOGIN_NO_CHUNKING = EHLO_LOGIN_ONLY.replace(b'250-SMTPUTF8\r\n250 CHUNKING\r\n',
+                                                 b'250 SMTPUTF8\r\n')
+
+
+def bdat_sent(sizes):
+    """Postfix's replies to chunks that are not the LAST."""
+    return b''.join(b'250 2.0.0 Ok: %d bytes\r\n' % n for n in sizes)
+
+
+def bdat_ok(sizes):
+    """Postfix's replies to a message sent as chunks of these sizes, the
+    last one LAST: its reply gives the whole message's size."""
+    return bdat_sent(sizes[:-1]) + (b'250 2.0.0 Ok: %d bytes queued as A71625142B5\r\n'
+                                    % sum(sizes))
 
 
 def smtp(flags, nrcpt, server, free=False, seed=0x1234):
@@ -111,6 +130,60 @@ smtp_seeds = {
     'temp-mail-451': smtp(0, 1, GREET + EHLO + AUTH_OK + b'451 4.3.0 busy\r\n' + BYE),
 }
 
+# BDAT (RFC 3030): the Postfix EHLO reply offers CHUNKING, so the message
+# goes as chunks. How the harness cuts them depends on the seed bytes (its
+# output room and read sizes); the sizes below are the ones it produces for
+# each seed (PM_FUZZ_DEBUG=2 prints the commands), quoted in the replies
+# the way Postfix 3.7 answers: "Ok: <n> bytes" to a chunk, "Ok: <n> bytes
+# queued as ..." with the message's size to the LAST one, and "no valid
+# recipients" to every chunk when no RCPT was taken.
+smtp_seeds.update({
+    'postfix-bdat-plain-ok': smtp(TRACE, 1, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_OK
+                                  + bdat_ok([85]) + BYE, seed=0x1230),
+    'postfix-bdat-two-chunks': smtp(0, 1, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_OK
+                                    + bdat_ok([43, 42]) + BYE),
+    'postfix-bdat-3k-message': smtp(msg(6) | TRACE, 2, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_OK * 2
+                                    + bdat_ok([63, 166, 187, 2639]) + BYE, seed=0x7777),
+    'postfix-bdat-3k-login-lockstep': smtp(msg(6), 2, GREET + EHLO_LOGIN_ONLY + USER_Q + PASS_Q
+                                           + AUTH_OK + MAIL_OK + RCPT_OK * 2
+                                           + bdat_ok([929, 938, 947, 186, 55]) + BYE, seed=0x4321),
+    'postfix-bdat-empty-message': smtp(msg(4), 1, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_OK
+                                       + bdat_ok([0]) + BYE),
+    'postfix-bdat-dot-line': smtp(msg(5) | TRACE, 1, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_OK
+                                  + bdat_ok([3]) + BYE),
+    'postfix-bdat-bare-cr': smtp(msg(7), 1, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_OK
+                                 + bdat_ok([2]) + BYE),
+    'postfix-bdat-null-sender': smtp(NULLFROM | msg(1), 1, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_OK
+                                     + bdat_ok([49, 11]) + BYE),
+    'postfix-bdat-dsn-utf8-4rcpt': smtp(DSN | UTF8 | TRACE, 4, GREET + EHLO + AUTH_OK + MAIL_OK
+                                        + RCPT_OK * 4 + bdat_ok([42, 43]) + BYE),
+    'postfix-bdat-one-rcpt-refused': smtp(TRACE, 2, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_SYNTAX
+                                          + RCPT_OK + bdat_ok([85]) + BYE),
+    'postfix-bdat-no-valid-rcpt': smtp(TRACE, 1, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_SYNTAX
+                                       + NO_VALID + BYE),
+    'postfix-bdat-lockstep-rcpt-denied': smtp(NOAUTH | TRACE, 1, GREET + EHLO_LOGIN_ONLY + MAIL_OK
+                                              + RCPT_DENIED + BYE),
+    'postfix-bdat-long-line': smtp(msg(2) | TRACE, 1, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_OK
+                                   + bdat_sent([45, 946, 943, 46])),
+    'postfix-bdat-chunk-refused': smtp(msg(6), 1, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_OK
+                                       + bdat_sent([928]) + TOO_BIG, seed=0x4242),
+    'postfix-bdat-chunk-refused-lockstep': smtp(msg(6), 1, GREET + EHLO_LOGIN_ONLY + USER_Q + PASS_Q
+                                                + AUTH_OK + MAIL_OK + RCPT_OK + bdat_sent([956])
+                                                + TOO_BIG + BYE, seed=0x7778),
+    'postfix-bdat-last-refused': smtp(TRACE, 1, GREET + EHLO + AUTH_OK + MAIL_OK + RCPT_OK
+                                      + REJECTED + BYE, seed=0x1230),
+    # DATA, from a server without CHUNKING
+    'postfix-nochunking-plain-ok': smtp(TRACE, 1, GREET + EHLO_NO_CHUNKING + AUTH_OK + ok_tail(1)),
+    'postfix-nochunking-3k-message': smtp(msg(6) | TRACE, 2, GREET + EHLO_NO_CHUNKING + AUTH_OK
+                                          + ok_tail(2), seed=0x7777),
+    'postfix-nochunking-login-lockstep': smtp(TRACE, 2, GREET + EHLO_LOGIN_NO_CHUNKING + USER_Q
+                                              + PASS_Q + AUTH_OK + ok_tail(2)),
+    'postfix-nochunking-long-line': smtp(msg(2) | TRACE, 1, GREET + EHLO_NO_CHUNKING + AUTH_OK
+                                         + MAIL_OK + RCPT_OK + DATA_GO),
+    'postfix-nochunking-no-valid-rcpt': smtp(TRACE, 1, GREET + EHLO_NO_CHUNKING + AUTH_OK + MAIL_OK
+                                             + RCPT_SYNTAX + NO_VALID + BYE),
+})
+
 # ---- fuzz_auth: flags, seed, user NUL pass NUL, the server after EHLO ----
 TAIL = MAIL_OK + RCPT_OK + DATA_GO + QUEUED + BYE
 
@@ -119,7 +192,7 @@ def auth(flags, user, pw, server, seed=0x2211):
     return bytes([flags, seed >> 8, seed & 0xff]) + user + b'\0' + pw + b'\0' + server
 
 
-PLAIN_LOGIN, LOGIN, AUTH_EQ, LOWER, PIPE, ATRACE, AFREE = 0, 1, 2, 3, 4, 8, 16
+PLAIN_LOGIN, LOGIN, AUTH_EQ, LOWER, PIPE, ATRACE, AFREE, ACHUNK = 0, 1, 2, 3, 4, 8, 16, 32
 auth_seeds = {
     'postfix-plain-ok': auth(PLAIN_LOGIN | PIPE | ATRACE, b'alice', b'alice-secret-pw', AUTH_OK + TAIL),
     'postfix-login-ok': auth(LOGIN | ATRACE, b'alice', b'alice-secret-pw',
@@ -136,6 +209,13 @@ auth_seeds = {
     'temp-failure': auth(LOGIN, b'alice', b'pw', USER_Q + b'454 4.7.0 Temporary authentication failure\r\n' + BYE),
     'empty-challenge': auth(LOGIN | ATRACE, b'alice', b'pw', b'334\r\n334 \r\n' + AUTH_OK + TAIL),
     'out-of-turn': auth(LOGIN | AFREE, b'alice', b'pw', USER_Q + PASS_Q + AUTH_OK + TAIL),
+    # CHUNKING offered: the 21-octet message as one "BDAT 21 LAST"
+    'postfix-plain-bdat': auth(PLAIN_LOGIN | PIPE | ACHUNK | ATRACE, b'alice', b'alice-secret-pw',
+                               AUTH_OK + MAIL_OK + RCPT_OK + bdat_ok([21]) + BYE),
+    'postfix-login-bdat-lockstep': auth(LOGIN | ACHUNK, b'alice', b'alice-secret-pw',
+                                        USER_Q + PASS_Q + AUTH_OK + MAIL_OK + RCPT_OK
+                                        + bdat_ok([21]) + BYE),
+    'postfix-plain-bdat-bad': auth(PLAIN_LOGIN | PIPE | ACHUNK, b'alice', b'wrong', AUTH_BAD + BYE),
 }
 
 # ---- fuzz_msg: flags, buffer, seed, name length, name, message ---------------
