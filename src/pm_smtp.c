@@ -477,8 +477,10 @@ static size_t chunk_fill(pm_smtp *s, uint8_t *dst, size_t cap)
 	if (cap < BDAT_HEAD_MAX + 2 + 2 * PM_BODY_MIN_ROOM)
 		return 0;               /* not worth a chunk: let the caller flush */
 	w = body_fill(s, dst + BDAT_HEAD_MAX, cap - BDAT_HEAD_MAX - 2, 0);
-	if (s->state == ST_DONE)
+	if (s->state == ST_DONE) {
+		s->body_bytes -= w;     /* this chunk is never handed out */
 		return 0;
+	}
 	if (w == 0 && !s->eof)
 		return 0;
 	if (s->eof && s->col != 0) {
