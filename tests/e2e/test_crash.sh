@@ -4,8 +4,9 @@
 # until empty. Every message must end up delivered exactly once, with its
 # whole body, or (killed before it was queued) not at all. A second copy
 # is allowed only when the kill came in the one unavoidable window: after
-# the final "." went out and before the message left the queue (the server
-# may have accepted it without pinmail hearing the 250).
+# the final "." (or the LAST BDAT chunk) went out and before the message
+# left the queue (the server may have accepted it without pinmail hearing
+# the 250).
 #
 # Kill points are uniform over 0..1.5x a measured submission time; the
 # random seed is printed, and PM_CRASH_SEED=N repeats a run.
@@ -102,10 +103,11 @@ idof() {
 	fi
 }
 # Ids in the window: a killed run whose last "delivering ID" is followed
-# by the final dot going out.
+# by the end of the message going out: the final dot, or with CHUNKING the
+# LAST chunk.
 for st in "$T"/log/*.st; do
 	[ "$(cat "$st")" = 137 ] || continue
-	awk '/^pinmail: delivering / { id = $3; dot = 0 } /^--> \.$/ { dot = 1 }
+	awk '/^pinmail: delivering / { id = $3; dot = 0 } /^--> (\.|BDAT [0-9]+ LAST)$/ { dot = 1 }
 		END { if (dot) print id }' "${st%.st}.err"
 done >"$T/window"
 dups=0 bad_dups=0 lost=0
