@@ -136,7 +136,11 @@ void pm_net_pump(pm_session *s, int fd, unsigned timeout_s)
 		}
 		/* Both at once while pipelined BDAT chunks stream out and
 		 * their replies come back: reading keeps the server's replies
-		 * from filling its buffers and stalling it (and so us). */
+		 * from filling its buffers and stalling it (and so us). In
+		 * the handshake, what is ready to go goes first (a server
+		 * talking out of turn gets the ClientHello all the same). */
+		if (!s->secure && (f & PM_SESSION_WANT_SEND))
+			f &= ~PM_SESSION_WANT_RECV;
 		err = wait_until(fd, (f & PM_SESSION_WANT_SEND ? POLLOUT : 0)
 			| (f & PM_SESSION_WANT_RECV ? POLLIN : 0), deadline, &ev);
 		if (err == 0 && (f & PM_SESSION_WANT_RECV)
