@@ -25,13 +25,16 @@ DEFS     := -DPM_BUILD_EPOCH=$(BUILD_EPOCH) -DPM_BEARSSL_VERSION='"$(BEARSSL_VER
 # Flavours: "musl" is the shipped static binary; "host" is glibc gcc with
 # sanitizers for unit tests.
 musl_CC      := musl-gcc
-musl_CFLAGS  := -std=c99 -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
-musl_LDFLAGS := -static -Wl,--gc-sections -s
+musl_CFLAGS  := -std=c99 -Oz -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+# Static and small: no page-aligned gap between code and read-only data,
+# no RELRO (musl's static start-up never applies it), no .comment.
+musl_LDFLAGS := -static -Wl,--gc-sections -s -Wl,-z,noseparate-code -Wl,-z,norelro \
+                -Wl,-z,common-page-size=64
 host_CC      := gcc
 host_CFLAGS  := -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 host_LDFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
-musl_BRFLAGS := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+musl_BRFLAGS := -Oz -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
 host_BRFLAGS := -O2 -g
 
 SRC_C    := $(wildcard src/*.c)
@@ -92,6 +95,7 @@ $(B)/host/%.o: %.c $(wildcard src/*.h port/posix/*.h tests/unit/*.h) $(BEARSSL_D
 $(B)/pinmail: $(musl_OBJ) $(B)/musl/libbearssl.a
 	@echo "  LD      $@"
 	@$(musl_CC) $(musl_LDFLAGS) -o $@ $(musl_OBJ) $(B)/musl/libbearssl.a
+	@objcopy -R .comment $@
 
 $(B)/sendmail: $(B)/pinmail
 	ln -sf pinmail $@
