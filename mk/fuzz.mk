@@ -3,7 +3,7 @@
 #   make fuzz           run every target FUZZ_SECONDS (default 60) each;
 #                       new inputs go to build/fuzz/corpus-NAME/, crashes to
 #                       build/fuzz/artifacts/; -j2 runs two at once
-#   make fuzz-NAME      one target (smtp auth msg conf dane args, and any
+#   make fuzz-NAME      one target (smtp auth msg conf dane args dns cert, and any
 #                       other tests/fuzz/fuzz_NAME.c)
 #   make fuzz-regress   every committed input of every target once, then a
 #                       short smoke run each; one "ok fuzz_NAME ..." or
@@ -35,7 +35,7 @@ FUZZ_CFLAGS := -std=c99 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_BRFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address
 # The core's objects: coverage for the fuzzer, no main.
 FUZZ_CORE_SRC := $(wildcard src/*.c) port/posix/pm_args.c port/posix/pm_conf.c \
-                 port/posix/pm_resolv.c
+                 port/posix/pm_resolv.c port/posix/pm_printtlsa.c port/posix/pm_net.c
 FUZZ_CORE_OBJ := $(FUZZ_CORE_SRC:%.c=$(FZ)/obj/%.o)
 FUZZ_BINS   := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 # The conf target sandboxes the files pm_conf.c opens (see fuzz_conf.c).
@@ -50,6 +50,7 @@ fuzz_conf_MAXLEN := 8192
 fuzz_dane_MAXLEN := 12288
 fuzz_args_MAXLEN := 2048
 fuzz_dns_MAXLEN  := 4096
+fuzz_cert_MAXLEN := 8192
 fuzz_opts = -max_len=$(or $(fuzz_$(1)_MAXLEN),4096) -timeout=20 \
             $(if $(wildcard tests/fuzz/$(1).dict),-dict=tests/fuzz/$(1).dict)
 

@@ -19,7 +19,7 @@ static const uint16_t suites[] = {
 	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
 
-static void profile(br_ssl_client_context *cc)
+void pm_session_profile(br_ssl_client_context *cc)
 {
 	br_ssl_engine_context *eng = &cc->eng;
 
@@ -100,7 +100,7 @@ int pm_session_start(pm_session *s, const pm_session_params *p)
 	if (err != 0)
 		return err;
 
-	profile(&s->cc);
+	pm_session_profile(&s->cc);
 	br_ssl_engine_set_x509(eng, &s->dane.vtable);
 	br_ssl_engine_set_buffers_bidi(eng, s->ibuf, sizeof s->ibuf,
 		s->obuf, sizeof s->obuf);

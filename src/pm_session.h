@@ -110,6 +110,11 @@ void pm_session_recvack(pm_session *s, size_t n);
  * orderly EOF. Harmless once SMTP is done (QUIT answered). */
 void pm_session_net_closed(pm_session *s, int err);
 
+/* Zero cc and set the project's TLS profile on it (versions, suites,
+ * hashes, curves, signature and AEAD implementations): what every
+ * connection pinmail makes offers. */
+void pm_session_profile(br_ssl_client_context *cc);
+
 /* SHA-256 over host, port and every pin (usage, selector, type, data) in
  * order: what a cached session is bound to. */
 void pm_session_bind(uint8_t out[32], const char *host, uint16_t port,

@@ -27,6 +27,7 @@
 #include "pm_report.h"
 #include "pm_session.h"
 #include "pm_spool.h"
+#include "pm_printtlsa.h"
 #include "pm_tlscache.h"
 
 #ifndef PM_BUILD_EPOCH
@@ -181,7 +182,10 @@ static void help(void)
 		" -q: flush it\n"
 		"  -o..., -O ..., -h N, -G, -U, -m, -n, -e...   accepted, ignored\n"
 		"  --version     version, BearSSL and build options\n"
-		"  --import-msmtprc FILE [ACCOUNT]   print an equivalent configuration\n\n"
+		"  --import-msmtprc FILE [ACCOUNT]   print an equivalent configuration\n"
+		"  --print-tlsa HOST[:PORT]   show the server's chain and its tlsa"
+		" lines\n                (TLS only, nothing sent; -C for port and"
+		" timeout)\n\n"
 		"Exit status: 0 delivered, 64 usage, 65 bad message, 67 recipients"
 		" refused,\n69 refused by the server, 75 try again later, 77"
 		" authentication refused,\n78 configuration. See pinmail(8) and"
@@ -915,6 +919,25 @@ static int list_queue(void)
 	return EX_OK;
 }
 
+/* --print-tlsa: the configuration (-C only) gives port, timeout and
+ * dns_server; it need not have a host or pins yet. */
+static int print_tlsa(void)
+{
+	unsigned port = 465, timeout = 30;
+	const char *dns = NULL;
+	int err;
+
+	if (args.conf_path != NULL) {
+		err = pm_conf_load_opts(&conf, args.conf_path, 0);
+		if (err != 0)
+			return err;
+		port = conf.port;
+		timeout = conf.timeout;
+		dns = conf.dns_server[0] != '\0' ? conf.dns_server : NULL;
+	}
+	return pm_print_tlsa(args.tlsa_target, port, timeout, dns, stdout);
+}
+
 int main(int argc, char **argv)
 {
 	int err = pm_args_parse(&args, argc, argv);
@@ -938,6 +961,8 @@ int main(int argc, char **argv)
 		return flush_queue();
 	case PM_MODE_IMPORT:
 		return pm_import_msmtprc(args.import_file, args.import_account, stdout);
+	case PM_MODE_PRINT_TLSA:
+		return print_tlsa();
 	}
 	return send_message();
 }

@@ -182,6 +182,11 @@ int pm_args_parse(pm_args *a, int argc, char *const *argv)
 				a->import_file = argv[++i];
 				if (i + 1 < argc && argv[i + 1][0] != '-')
 					a->import_account = argv[++i];
+			} else if (strcmp(arg, "--print-tlsa") == 0) {
+				if (i + 1 >= argc || argv[i + 1][0] == '\0')
+					return bad(a, "--print-tlsa needs HOST or HOST:PORT");
+				a->mode = PM_MODE_PRINT_TLSA;
+				a->tlsa_target = argv[++i];
 			} else
 				return bad(a, "unknown option %s", arg);
 			continue;
@@ -217,6 +222,8 @@ int pm_args_parse(pm_args *a, int argc, char *const *argv)
 			break;
 		}
 	}
+	if (a->mode == PM_MODE_PRINT_TLSA && a->nrcpt > 0)
+		return bad(a, "--print-tlsa takes one HOST[:PORT], not also %s", a->rcpt[0]);
 	if (a->mode == PM_MODE_IMPORT && a->nrcpt > 0)
 		return bad(a, "--import-msmtprc takes a file and an account name, not %s",
 			a->rcpt[0]);

@@ -26,7 +26,8 @@ enum {
 	PM_MODE_NEWALIASES,    /* -bi, newaliases: nothing to do */
 	PM_MODE_HELP,          /* --help */
 	PM_MODE_VERSION,       /* --version */
-	PM_MODE_IMPORT         /* --import-msmtprc FILE [ACCOUNT] */
+	PM_MODE_IMPORT,        /* --import-msmtprc FILE [ACCOUNT] */
+	PM_MODE_PRINT_TLSA     /* --print-tlsa HOST[:PORT] */
 };
 
 typedef struct {
@@ -44,6 +45,7 @@ typedef struct {
 	const char *tag;       /* -L: syslog tag */
 	unsigned body;         /* -B: PM_BODY_* */
 	const char *import_file, *import_account;
+	const char *tlsa_target;   /* --print-tlsa */
 	const char *rcpt[PM_RCPT_MAX];   /* recipient arguments */
 	size_t nrcpt;
 	char notify_buf[32], ret_buf[8];

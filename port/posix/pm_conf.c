@@ -353,6 +353,11 @@ static int set_key(pm_conf *c, unsigned line, const char *key, char *val)
 
 int pm_conf_load(pm_conf *c, const char *path)
 {
+	return pm_conf_load_opts(c, path, 1);
+}
+
+int pm_conf_load_opts(pm_conf *c, const char *path, int need_server)
+{
 	static char text[CONF_MAX];
 	char *p, *eol, *key, *val, *end;
 	struct stat st;
@@ -406,6 +411,8 @@ int pm_conf_load(pm_conf *c, const char *path)
 			return e;
 		has_password |= strcmp(key, "password") == 0;
 	}
+	if (!need_server)
+		return 0;
 	if (c->host[0] == '\0')
 		return fail(c, 0, "no host; add a line \"host mail.example.com\"", NULL);
 	if (c->ntlsa == 0)

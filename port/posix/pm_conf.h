@@ -81,6 +81,9 @@ typedef struct {
  * (a secret readable by others, an unusable record) are printed and do not
  * fail. */
 int pm_conf_load(pm_conf *c, const char *path);
+/* The same; need_server 0 lets host and tlsa be missing (--print-tlsa
+ * takes only port, timeout and dns_server from it). */
+int pm_conf_load_opts(pm_conf *c, const char *path, int need_server);
 
 /* Expand the local name (no '@') through the alias lines, then the aliases
  * file. Calls fn for each address it maps to (recursively, at most 8

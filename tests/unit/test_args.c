@@ -129,6 +129,15 @@ static void test_modes(void)
 	PM_CHECK_INT(parse("pinmail", "--import-msmtprc", NULL), EX_USAGE);
 	PM_CHECK_INT(parse("pinmail", "--import-msmtprc", "/f", "work", "extra", NULL),
 		EX_USAGE);
+	PM_CHECK_INT(parse("pinmail", "-C", "/c", "--print-tlsa", "mx.example:587", NULL), 0);
+	PM_CHECK_INT(a.mode, PM_MODE_PRINT_TLSA);
+	PM_CHECK_STR(a.tlsa_target, "mx.example:587");
+	PM_CHECK_STR(a.conf_path, "/c");
+	PM_CHECK_INT(parse("pinmail", "--print-tlsa", NULL), EX_USAGE);
+	PM_CHECK_INT(parse("pinmail", "--print-tlsa", "", NULL), EX_USAGE);
+	PM_CHECK_INT(parse("pinmail", "--print-tlsa", "mx", "bob@example.org", NULL),
+		EX_USAGE);
+	PM_CHECK(strstr(a.why, "bob@example.org") != NULL);
 	PM_CHECK_INT(parse("sendmail", "-bs", NULL), EX_USAGE);
 	PM_CHECK(strstr(a.why, "-bs") != NULL);
 	PM_CHECK_INT(parse("sendmail", "-bd", NULL), EX_USAGE);
