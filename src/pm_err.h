@@ -46,7 +46,9 @@ enum {
 	PM_ERR_AUTH,            /* authentication rejected */
 	PM_ERR_AUTH_UNAVAIL,    /* credentials set but no usable AUTH offered */
 	PM_ERR_RCPT,            /* one or more recipients refused */
-	PM_ERR_NO_SMTPUTF8      /* UTF-8 address, server lacks SMTPUTF8 */
+	PM_ERR_NO_SMTPUTF8,     /* UTF-8 address, server lacks SMTPUTF8 */
+	PM_ERR_STARTTLS         /* STARTTLS required but not offered, refused,
+	                         * or data injected before TLS */
 };
 
 #endif /* PM_ERR_H */

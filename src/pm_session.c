@@ -76,6 +76,73 @@ void pm_session_bind(uint8_t out[32], const char *host, uint16_t port,
 	br_sha256_out(&h, out);
 }
 
+/* The host name goes out as SNI and is the name DANE-TA checks. */
+static int start_tls(pm_session *s)
+{
+	if (!br_ssl_client_reset(&s->cc, s->host, s->offered)) {
+		s->tls_err = br_ssl_engine_last_error(&s->cc.eng);
+		return PM_ERR_TLS;
+	}
+	return 0;
+}
+
+/*
+ * STARTTLS, before TLS: the SMTP engine talks in plaintext through the
+ * record buffers (BearSSL is not started yet, so they are free). When it
+ * has its 220 to STARTTLS, TLS starts, unless the server sent more than
+ * that reply: bytes that came before TLS must not be read as if they came
+ * through it.
+ */
+static unsigned plain_step(pm_session *s)
+{
+	unsigned w, flags = 0;
+	size_t n;
+
+	for (;;) {
+		w = pm_smtp_wants(&s->smtp);
+		if (s->plain_in > 0) {
+			n = pm_smtp_input(&s->smtp, s->ibuf, s->plain_in);
+			memmove(s->ibuf, s->ibuf + n, s->plain_in - n);
+			s->plain_in -= n;
+			w = pm_smtp_wants(&s->smtp);
+			if ((w & PM_SMTP_WANT_TLS) && s->plain_in > 0) {
+				pm_smtp_closed(&s->smtp, PM_ERR_STARTTLS);
+				s->smtp.stage = "STARTTLS (data injected before TLS)";
+				s->done = 1;
+				return PM_SESSION_DONE;
+			}
+		}
+		if (w & PM_SMTP_DONE) {
+			if (s->plain_sent < s->plain_out)
+				return PM_SESSION_WANT_SEND;
+			s->done = 1;
+			return PM_SESSION_DONE;
+		}
+		if ((w & PM_SMTP_WANT_TLS) && s->plain_sent == s->plain_out) {
+			s->plain = 0;
+			if (start_tls(s) != 0) {
+				pm_smtp_closed(&s->smtp, PM_ERR_TLS);
+				s->done = 1;
+				return PM_SESSION_DONE;
+			}
+			return 0;       /* the caller steps again, in TLS */
+		}
+		if (s->plain_sent == s->plain_out && (w & PM_SMTP_WANT_OUTPUT)) {
+			s->plain_out = pm_smtp_output(&s->smtp, s->obuf, sizeof s->obuf);
+			s->plain_sent = 0;
+			s->app_out += s->plain_out;
+			if (s->plain_out > 0)
+				continue;
+		}
+		break;
+	}
+	if (s->plain_sent < s->plain_out)
+		flags |= PM_SESSION_WANT_SEND;
+	if (w & PM_SMTP_WANT_INPUT)
+		flags |= PM_SESSION_WANT_RECV;
+	return flags;
+}
+
 int pm_session_start(pm_session *s, const pm_session_params *p)
 {
 	br_ssl_engine_context *eng = &s->cc.eng;
@@ -89,6 +156,9 @@ int pm_session_start(pm_session *s, const pm_session_params *p)
 	s->resumed_verified = 0;
 	s->now = p->now;
 	s->app_out = 0;
+	s->plain = p->smtp.starttls != 0;
+	s->plain_out = s->plain_sent = s->plain_in = 0;
+	s->host = p->host;
 	if (p->host == NULL || p->host[0] == '\0' || p->seed_len < 32)
 		return PM_ERR_BADARG;
 	err = pm_dane_init(&s->dane, p->tlsa, p->ntlsa);
@@ -118,12 +188,9 @@ int pm_session_start(pm_session *s, const pm_session_params *p)
 		s->resumed_matched = r->matched;
 		s->resumed_verified = r->verified;
 	}
-	/* The host name goes out as SNI and is the name DANE-TA checks. */
-	if (!br_ssl_client_reset(&s->cc, p->host, s->offered)) {
-		s->tls_err = br_ssl_engine_last_error(eng);
-		return PM_ERR_TLS;
-	}
-	return 0;
+	if (s->plain)
+		return 0;               /* TLS starts after STARTTLS */
+	return start_tls(s);
 }
 
 /* TLS is over before SMTP finished: say why, in SMTP's result. */
@@ -151,6 +218,7 @@ static void handshake_done(pm_session *s)
 	br_ssl_session_parameters now;
 
 	s->secure = 1;
+	pm_smtp_tls_up(&s->smtp);       /* STARTTLS: EHLO again, now in TLS */
 	if (!s->offered)
 		return;
 	br_ssl_engine_get_session_parameters(&s->cc.eng, &now);
@@ -168,6 +236,12 @@ unsigned pm_session_step(pm_session *s)
 	unsigned char *buf;
 	size_t len, n;
 	int progress;
+
+	if (s->plain && !s->done) {
+		flags = plain_step(s);
+		if (s->plain || (flags & PM_SESSION_DONE))
+			return flags;
+	}
 
 	do {
 		if (s->done)
@@ -227,22 +301,36 @@ unsigned pm_session_step(pm_session *s)
 
 unsigned char *pm_session_sendbuf(pm_session *s, size_t *len)
 {
+	if (s->plain) {
+		*len = s->plain_out - s->plain_sent;
+		return s->obuf + s->plain_sent;
+	}
 	return br_ssl_engine_sendrec_buf(&s->cc.eng, len);
 }
 
 void pm_session_sendack(pm_session *s, size_t n)
 {
-	br_ssl_engine_sendrec_ack(&s->cc.eng, n);
+	if (s->plain)
+		s->plain_sent += n;
+	else
+		br_ssl_engine_sendrec_ack(&s->cc.eng, n);
 }
 
 unsigned char *pm_session_recvbuf(pm_session *s, size_t *len)
 {
+	if (s->plain) {
+		*len = sizeof s->ibuf - s->plain_in;
+		return s->ibuf + s->plain_in;
+	}
 	return br_ssl_engine_recvrec_buf(&s->cc.eng, len);
 }
 
 void pm_session_recvack(pm_session *s, size_t n)
 {
-	br_ssl_engine_recvrec_ack(&s->cc.eng, n);
+	if (s->plain)
+		s->plain_in += n;
+	else
+		br_ssl_engine_recvrec_ack(&s->cc.eng, n);
 }
 
 void pm_session_net_closed(pm_session *s, int err)

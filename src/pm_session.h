@@ -19,7 +19,12 @@
  *
  * Nothing but the TLS handshake happens before the server is authenticated:
  * BearSSL accepts application data only after the handshake completed, and
- * the handshake completes only when the pin verifier said yes.
+ * the handshake completes only when the pin verifier said yes. With
+ * STARTTLS (params.smtp.starttls) the greeting, EHLO and STARTTLS come
+ * first in plaintext, and nothing else: the SMTP engine holds back every
+ * other command until TLS is up, and a server that sends anything after
+ * its 220 to STARTTLS (command injection) or does not offer it ends the
+ * session with PM_ERR_STARTTLS.
  */
 #ifndef PM_SESSION_H
 #define PM_SESSION_H
@@ -78,6 +83,10 @@ typedef struct {
 	pm_smtp smtp;
 	int tls_err;               /* result: BearSSL error that ended TLS */
 	uint8_t bind[32];          /* host, port and pins (pm_session_bind) */
+	uint8_t plain;             /* STARTTLS: still before TLS; the record
+	                            * buffers carry the plaintext dialogue */
+	size_t plain_out, plain_sent, plain_in;
+	const char *host;          /* kept for the handshake after STARTTLS */
 	uint8_t offered;           /* a cached session was offered */
 	uint8_t offered_id[32], offered_id_len;
 	uint8_t resumed;           /* result: the server resumed it */

@@ -19,6 +19,8 @@
 enum {
 	ST_GREETING,    /* waiting for 220 */
 	ST_EHLO,        /* EHLO */
+	ST_STARTTLS,    /* STARTTLS sent, waiting for 220 */
+	ST_TLS_WAIT,    /* the caller is to run the TLS handshake */
 	ST_AUTH_PLAIN,  /* AUTH PLAIN <initial response>, waiting for 235 */
 	ST_AUTH_LOGIN,  /* AUTH LOGIN, waiting for 334 */
 	ST_AUTH_USER,   /* user name sent, waiting for 334 */
@@ -223,6 +225,7 @@ static int command_ready(const pm_smtp *s)
 {
 	switch (s->state) {
 	case ST_EHLO:
+	case ST_STARTTLS:
 	case ST_AUTH_PLAIN:
 	case ST_AUTH_LOGIN:
 	case ST_AUTH_USER:
@@ -313,6 +316,9 @@ static void next_command(pm_smtp *s)
 		return;
 	case ST_AUTH_LOGIN:
 		cmd_str(s, "AUTH LOGIN");
+		break;
+	case ST_STARTTLS:
+		cmd_str(s, "STARTTLS");
 		break;
 	case ST_AUTH_USER:
 	case ST_AUTH_PASS:
@@ -558,6 +564,8 @@ unsigned pm_smtp_wants(const pm_smtp *s)
 
 	if (s->state == ST_DONE)
 		return PM_SMTP_DONE;
+	if (s->state == ST_TLS_WAIT)
+		return PM_SMTP_WANT_TLS;
 	if (s->cmd_off < s->cmd_len || (s->state == ST_BODY && !s->bdat)
 		|| command_ready(s))
 		w |= PM_SMTP_WANT_OUTPUT;
@@ -576,6 +584,8 @@ static void on_ehlo_line(pm_smtp *s, const char *p, size_t len)
 		;
 	if (word_is(p, i, "PIPELINING"))
 		s->ext |= PM_EXT_PIPELINING;
+	else if (word_is(p, i, "STARTTLS"))
+		s->ext |= PM_EXT_STARTTLS;
 	else if (word_is(p, i, "8BITMIME"))
 		s->ext |= PM_EXT_8BITMIME;
 	else if (word_is(p, i, "SMTPUTF8"))
@@ -687,6 +697,15 @@ static void on_reply(pm_smtp *s)
 			return;
 		}
 		s->sent = 0;
+		if (s->p.starttls && !s->tls_up) {
+			/* RFC 3207: nothing but STARTTLS before TLS; without
+			 * it, nothing at all (no plaintext fallback). */
+			if (s->ext & PM_EXT_STARTTLS)
+				s->state = ST_STARTTLS;
+			else
+				fail(s, PM_ERR_STARTTLS, "STARTTLS", 0);
+			return;
+		}
 		s->bdat = (s->ext & PM_EXT_CHUNKING) != 0;
 		if (s->p.user == NULL)
 			s->state = ST_TXN;
@@ -702,6 +721,13 @@ static void on_reply(pm_smtp *s)
 		 * cannot go through this server. */
 		if (s->p.smtputf8 && !(s->ext & PM_EXT_SMTPUTF8))
 			fail(s, PM_ERR_NO_SMTPUTF8, "MAIL", 0);
+		return;
+	case ST_STARTTLS:
+		if (c != 220) {
+			fail(s, PM_ERR_STARTTLS, "STARTTLS", 1);
+			return;
+		}
+		s->state = ST_TLS_WAIT;
 		return;
 	case ST_AUTH_LOGIN:
 	case ST_AUTH_USER:
@@ -799,7 +825,10 @@ size_t pm_smtp_input(pm_smtp *s, const uint8_t *src, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < len && s->state != ST_DONE; i++) {
+	/* Nothing past the 220 to STARTTLS is taken: bytes sent with it
+	 * came before TLS, and the caller must refuse them (RFC 3207 5,
+	 * command injection). */
+	for (i = 0; i < len && s->state != ST_DONE && s->state != ST_TLS_WAIT; i++) {
 		if (src[i] == '\n') {
 			if (s->line_len > 0 && s->line[s->line_len - 1] == '\r')
 				s->line_len--;
@@ -814,6 +843,17 @@ size_t pm_smtp_input(pm_smtp *s, const uint8_t *src, size_t len)
 		}
 	}
 	return i;
+}
+
+void pm_smtp_tls_up(pm_smtp *s)
+{
+	if (s->state != ST_TLS_WAIT)
+		return;
+	/* What the server said before TLS is forgotten (RFC 3207 4.2). */
+	s->tls_up = 1;
+	s->ext = 0;
+	s->state = ST_EHLO;
+	s->sent = 0;
 }
 
 void pm_smtp_closed(pm_smtp *s, int err)

@@ -73,6 +73,14 @@ typedef struct {
 	const char *ret;               /* DSN RET: "FULL" or "HDRS" (any case) */
 	const char *envid;             /* DSN ENVID, raw: the engine xtext-encodes
 	                                * it; 1..PM_ENVID_MAX octets */
+	int starttls;                  /* non-zero: the connection starts in
+	                                * plaintext: greeting, EHLO, STARTTLS,
+	                                * then the engine waits for TLS
+	                                * (PM_SMTP_WANT_TLS) and goes on with
+	                                * EHLO once pm_smtp_tls_up says it is
+	                                * up. Nothing else is ever sent before:
+	                                * STARTTLS not offered or refused is
+	                                * PM_ERR_STARTTLS. */
 } pm_smtp_params;
 
 /* pm_smtp_params.body. The body is streamed, so whether it holds 8-bit
@@ -103,11 +111,14 @@ typedef struct {
 #define PM_EXT_SMTPUTF8    0x10u
 #define PM_EXT_CHUNKING    0x20u
 #define PM_EXT_DSN         0x40u
+#define PM_EXT_STARTTLS    0x80u
 
 /* What the engine needs next (pm_smtp_wants). */
 #define PM_SMTP_WANT_OUTPUT 0x01u      /* call pm_smtp_output */
 #define PM_SMTP_WANT_INPUT  0x02u      /* waiting for a server reply */
 #define PM_SMTP_DONE        0x04u      /* finished: see err */
+#define PM_SMTP_WANT_TLS    0x08u      /* STARTTLS accepted: start TLS, then
+	                                * call pm_smtp_tls_up */
 
 /* The engine context. Public so the caller can place it; opaque by
  * contract: read results through the fields documented "result". */
@@ -116,6 +127,7 @@ typedef struct {
 	uint8_t state;
 	uint8_t sent;                  /* this state's command is formatted */
 	uint8_t quit_early;            /* QUIT went with the final "." */
+	uint8_t tls_up;                /* STARTTLS: TLS is up */
 	uint8_t skip_lf, eof;          /* message transform state */
 	uint8_t delivered;             /* result: the final "." or the last
 	                                * chunk got 250 */
@@ -196,8 +208,13 @@ unsigned pm_smtp_wants(const pm_smtp *s);
 size_t pm_smtp_output(pm_smtp *s, uint8_t *dst, size_t cap);
 
 /* Hand over received bytes; returns how many were consumed. All of them,
- * unless the engine is done, in which case the rest is left. */
+ * unless the engine is done or waiting for TLS (PM_SMTP_WANT_TLS): then
+ * the rest is left, and with STARTTLS any rest is an injection attempt. */
 size_t pm_smtp_input(pm_smtp *s, const uint8_t *src, size_t len);
+
+/* STARTTLS: the TLS handshake completed (the server is authenticated);
+ * the session goes on with EHLO, as RFC 3207 4.2 requires. */
+void pm_smtp_tls_up(pm_smtp *s);
 
 /* Tell the engine the connection ended (EOF or network error) with err.
  * After QUIT was sent this is not an error. */

@@ -489,6 +489,7 @@ static void attempt(const pm_spool *spool, pm_spool_item *it, pm_env *e,
 	sp.smtp.notify = e->notify[0] != '\0' ? e->notify : NULL;
 	sp.smtp.ret = e->ret[0] != '\0' ? e->ret : NULL;
 	sp.smtp.envid = e->envid[0] != '\0' ? e->envid : NULL;
+	sp.smtp.starttls = conf.starttls;
 	/* The session of an earlier run, if it is young enough; whether it
 	 * belongs to this host, port and pin set is pm_session_start's call. */
 	if (conf.tls_resume && pm_tlscache_load(spool->dir, sp.now, &cache) == 0)
@@ -673,10 +674,12 @@ static int deliver(pm_spool *sp, pm_spool_item *it, pm_env *e, const uint8_t see
 			sp->dir, it->id, strerror(errno));
 	pm_spool_release(it);
 	log_result(it->id, e, o.matched, o.resumed, "deferred", o.code, o.line);
-	/* A key matching no pin is a security failure: loud, exit 75. */
+	/* A key matching no pin, or STARTTLS stripped or refused, is a
+	 * security failure: loud, exit 75. */
 	security = o.code == EX_TEMPFAIL && (pm_session_result(&sess) == PM_ERR_PIN_MISMATCH
 		|| pm_session_result(&sess) == PM_ERR_CHAIN
-		|| pm_session_result(&sess) == PM_ERR_NO_CLOCK);
+		|| pm_session_result(&sess) == PM_ERR_NO_CLOCK
+		|| pm_session_result(&sess) == PM_ERR_STARTTLS);
 	fprintf(stderr, "pinmail: %s; queued as %s, next attempt in %lld s"
 		" (pinmail -q)\n", o.line, it->id, pm_spool_backoff(e->attempts));
 	return security ? EX_TEMPFAIL : EX_OK;

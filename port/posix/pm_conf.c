@@ -278,6 +278,7 @@ static int set_key(pm_conf *c, unsigned line, const char *key, char *val)
 	if (strcmp(key, "port") == 0) {
 		if (parse_number(val, 65535, &c->port) != 0)
 			return fail(c, line, "port must be a number from 1 to 65535, not", val);
+		c->port_set = 1;
 		return 0;
 	}
 	if (strcmp(key, "tlsa") == 0)
@@ -333,6 +334,16 @@ static int set_key(pm_conf *c, unsigned line, const char *key, char *val)
 		c->queue = on_off(val);
 		if (c->queue < 0)
 			return fail(c, line, "queue must be on or off, not", val);
+		return 0;
+	}
+	if (strcmp(key, "tls") == 0) {
+		if (strcmp(val, "implicit") == 0)
+			c->starttls = 0;
+		else if (strcmp(val, "starttls") == 0)
+			c->starttls = 1;
+		else
+			return fail(c, line, "tls must be implicit (port 465) or"
+				" starttls (port 587), not", val);
 		return 0;
 	}
 	if (strcmp(key, "tls_resume") == 0) {
@@ -411,6 +422,8 @@ int pm_conf_load_opts(pm_conf *c, const char *path, int need_server)
 			return e;
 		has_password |= strcmp(key, "password") == 0;
 	}
+	if (c->starttls && !c->port_set)
+		c->port = 587;
 	if (!need_server)
 		return 0;
 	if (c->host[0] == '\0')

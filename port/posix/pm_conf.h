@@ -33,6 +33,9 @@
  *   queue on|off         off: no retry; a failed message goes to
  *                        dead.letter instead; default on
  *   max_queue_age TIME   give up after this long (s, m, h, d); default 5d
+ *   tls implicit|starttls
+ *                        implicit TLS (default, port 465) or STARTTLS,
+ *                        mandatory (default port 587)
  *   tls_resume on|off    keep the TLS session in the spool directory and
  *                        resume it next time (bound to host, port and
  *                        pins; at most an hour); default on
@@ -73,6 +76,8 @@ typedef struct {
 	unsigned long long spool_max;          /* 0: no limit */
 	int queue;                             /* 1 on, 0 off */
 	int tls_resume;                        /* 1 on, 0 off */
+	int starttls;                          /* tls starttls */
+	int port_set;                          /* a port line was given */
 	unsigned long max_queue_age;           /* seconds */
 } pm_conf;
 

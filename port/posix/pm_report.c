@@ -210,6 +210,19 @@ int pm_report(const pm_session *s, const pm_report_ctx *r)
 			" so nothing was delivered", m->line_no > r->header_lines
 			? m->line_no - r->header_lines : m->line_no);
 		return EX_DATAERR;
+	case PM_ERR_STARTTLS:
+		if (m->reply_code != 0)
+			say(r, "%s port %u refused STARTTLS: %s; nothing was sent"
+				" in the clear", r->host, r->port, m->reply_text);
+		else if (strstr(stage, "injected") != NULL)
+			say(r, "%s port %u sent data before TLS began (command"
+				" injection); nothing was sent", r->host, r->port);
+		else
+			say(r, "%s port %u does not offer STARTTLS; pinmail never"
+				" sends mail in the clear: nothing was sent; use its"
+				" implicit-TLS port (465) or ask the provider",
+				r->host, r->port);
+		return EX_TEMPFAIL;
 	case PM_ERR_NO_SMTPUTF8:
 		say(r, "an address is not ASCII and %s does not offer SMTPUTF8;"
 			" nothing was sent; use an ASCII address", r->host);

@@ -68,7 +68,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(buf);
 		return 0;
 	}
-	FZ_CHECK(a.mode >= PM_MODE_SEND && a.mode <= PM_MODE_IMPORT);
+	FZ_CHECK(a.mode >= PM_MODE_SEND && a.mode <= PM_MODE_PRINT_TLSA);
+	if (a.mode == PM_MODE_PRINT_TLSA) {
+		FZ_CHECK(a.tlsa_target != NULL && a.tlsa_target[0] != '\0');
+		FZ_CHECK(in_args(a.tlsa_target, buf, size + 1));
+		FZ_CHECK(a.nrcpt == 0);
+	}
 	FZ_CHECK(a.nrcpt <= PM_RCPT_MAX);
 	/* Where "--" is, if anywhere: recipients after it may start with -. */
 	for (dd = 1; dd < argc && strcmp(argv[dd], "--") != 0; dd++)

@@ -1254,6 +1254,103 @@ static void test_bdat_never_last(void)
 	PM_CHECK(strstr(trace_log, "LAST") == NULL);
 }
 
+/* ---- STARTTLS (RFC 3207), mandatory ---- */
+
+/* Feed s a server string; returns how many bytes it took. */
+static size_t feed(pm_smtp *s, const char *str)
+{
+	return pm_smtp_input(s, (const uint8_t *)str, strlen(str));
+}
+
+static void take_output(pm_smtp *s)
+{
+	sent_len = 0;
+	drain(s, 4096);
+	sent[sent_len] = '\0';
+}
+
+static void test_starttls(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 1);
+	static const char injected[] = "250 injected\r\n";
+	pm_smtp s;
+
+	p.starttls = 1;
+	trace_log[0] = '\0';
+	PM_CHECK_INT(pm_smtp_init(&s, &p), 0);
+	feed(&s, "220 mx\r\n");
+	take_output(&s);
+	PM_CHECK_STR(sent, "EHLO client.example\r\n");
+	/* Before TLS the server offers AUTH and PIPELINING: neither is used. */
+	feed(&s, "250-mx\r\n250-PIPELINING\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n");
+	take_output(&s);
+	PM_CHECK_STR(sent, "STARTTLS\r\n");
+	/* The 220 is taken, what the server sent with it is not. */
+	{
+		char both[64];
+
+		snprintf(both, sizeof both, "220 2.0.0 go ahead\r\n%s", injected);
+		PM_CHECK_INT(feed(&s, both), strlen(both) - strlen(injected));
+	}
+	PM_CHECK_INT(pm_smtp_wants(&s), PM_SMTP_WANT_TLS);
+	take_output(&s);
+	PM_CHECK_INT(sent_len, 0);
+	/* TLS up: EHLO again; the earlier extensions are forgotten. */
+	pm_smtp_tls_up(&s);
+	PM_CHECK_INT(s.ext, 0);
+	take_output(&s);
+	PM_CHECK_STR(sent, "EHLO client.example\r\n");
+	feed(&s, "250-mx\r\n250 AUTH PLAIN\r\n");
+	take_output(&s);
+	PM_CHECK_STR(sent, "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n");
+	feed(&s, "235 ok\r\n");
+	take_output(&s);
+	PM_CHECK_STR(sent, "MAIL FROM:<alice@example.org>\r\n");   /* lock-step now */
+	feed(&s, "250 ok\r\n");
+	take_output(&s);
+	feed(&s, "250 ok\r\n");
+	take_output(&s);
+	PM_CHECK_STR(sent, "DATA\r\n");
+	feed(&s, "354 go\r\n");
+	take_output(&s);
+	PM_CHECK_STR(sent, "x\r\n.\r\n");
+	feed(&s, "250 queued\r\n");
+	take_output(&s);
+	feed(&s, "221 bye\r\n");
+	PM_CHECK_INT(s.err, 0);
+	PM_CHECK_INT(s.delivered, 1);
+	PM_CHECK(strstr(trace_log, "C STARTTLS\n") != NULL);
+}
+
+static void test_starttls_refused(void)
+{
+	source src = { "x\n", 2, 4096, 0, 0 };
+	pm_smtp_params p = base_params(&src, 1, 1);
+	/* Not offered (stripped): EHLO and QUIT only, nothing else ever. */
+	const step stripped[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	const step refused[] = {
+		{ "", "220 mx\r\n" },
+		{ "EHLO client.example\r\n", "250-mx\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n" },
+		{ "STARTTLS\r\n", "454 4.7.0 TLS not available due to local problem\r\n" },
+		{ "QUIT\r\n", "221 bye\r\n" },
+	};
+	pm_smtp s;
+
+	p.starttls = 1;
+	run_all(&p, stripped, 3, PM_ERR_STARTTLS, &s);
+	PM_CHECK_STR(s.stage, "STARTTLS");
+	PM_CHECK_INT(src.off, 0);
+	run_all(&p, refused, 4, PM_ERR_STARTTLS, &s);
+	PM_CHECK_INT(s.reply_code, 454);
+	PM_CHECK_STR(s.reply_text, "454 4.7.0 TLS not available due to local problem");
+	PM_CHECK_INT(src.off, 0);
+}
+
 int main(void)
 {
 	PM_RUN(test_pipelined_plain);
@@ -1283,5 +1380,7 @@ int main(void)
 	PM_RUN(test_bdat_refusals);
 	PM_RUN(test_bdat_chunks);
 	PM_RUN(test_bdat_never_last);
+	PM_RUN(test_starttls);
+	PM_RUN(test_starttls_refused);
 	PM_TEST_MAIN();
 }
