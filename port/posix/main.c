@@ -27,6 +27,7 @@
 #include "pm_report.h"
 #include "pm_session.h"
 #include "pm_spool.h"
+#include "pm_dnstlsa.h"
 #include "pm_printtlsa.h"
 #include "pm_tlscache.h"
 
@@ -136,6 +137,21 @@ static int read_item(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 	return read_fd(((pm_spool_item *)ctx)->fd, buf, cap, got);
 }
 
+/* The pins of the current attempt: the configured ones, or (tlsa dns)
+ * those DNS gave; and what DNS said when it gave none. */
+static const pm_tlsa *pins;
+static int pins_dns;
+static char dns_note[400];
+
+/* Where pin i came from: "at FILE:LINE", or "from DNS". */
+static void pin_origin(char *out, size_t cap, int i)
+{
+	if (pins_dns)
+		snprintf(out, cap, "from DNS (_%u._tcp.%s)", conf.port, conf.host);
+	else
+		snprintf(out, cap, "at %s:%u", conf.path, conf.tlsa_line[i]);
+}
+
 /* -v: the SMTP transcript, secrets already masked by the engine. The pin
  * that authenticated the server is named before the first line, which is
  * where the handshake ended. */
@@ -148,10 +164,13 @@ static void trace(void *ctx, char dir, const char *line, size_t len)
 
 	(void)ctx;
 	if (!said_pin && i >= 0) {
-		t = &conf.tlsa[i];
-		fprintf(stderr, "pinmail: %s authenticated by tlsa %u %u %u at %s:%u%s\n",
-			conf.host, t->usage, t->selector, t->mtype, conf.path,
-			conf.tlsa_line[i], sess.resumed ? " (TLS session resumed)" : "");
+		char where[400];
+
+		t = &pins[i];
+		pin_origin(where, sizeof where, i);
+		fprintf(stderr, "pinmail: %s authenticated by tlsa %u %u %u %s%s\n",
+			conf.host, t->usage, t->selector, t->mtype, where,
+			sess.resumed ? " (TLS session resumed)" : "");
 		said_pin = 1;
 	}
 	fprintf(stderr, "%s %.*s\n", dir == 'C' ? "-->" : "<--", (int)len, line);
@@ -335,10 +354,15 @@ static void log_result(const char *id, const pm_env *e, int matched,
 	for (i = 0; i < e->nrcpt; i++)
 		ADD("%s<%s>", i ? "," : "", e->rcpt[i]);
 	ADD(" size=%llu relay=%s:%u", e->size, conf.host, conf.port);
-	if (matched >= 0)
+	if (matched >= 0 && pins_dns)
+		ADD(" tlsa=\"%u %u %u\" (DNS)", pins[matched].usage,
+			pins[matched].selector, pins[matched].mtype);
+	else if (matched >= 0)
 		ADD(" tlsa=\"%u %u %u\" (%s:%u)", conf.tlsa[matched].usage,
 			conf.tlsa[matched].selector, conf.tlsa[matched].mtype, conf.path,
 			conf.tlsa_line[matched]);
+	if (dns_note[0] != '\0')
+		ADD(" dns=\"%s\"", dns_note);
 	if (resumed)
 		ADD(" tls=resumed");
 	ADD(" status=%s exit=%d (%s)", status, code, what);
@@ -441,6 +465,7 @@ typedef struct {
 	int code;                  /* the exit status of the attempt */
 	int matched;               /* tlsa record that authenticated, or -1 */
 	int resumed;               /* by resuming a session it verified */
+	int security;              /* a security failure: loud, exit 75 */
 	char line[1024];           /* what happened, one sentence */
 } outcome;
 
@@ -458,6 +483,7 @@ static void attempt(const pm_spool *spool, pm_spool_item *it, pm_env *e,
 
 	o->matched = -1;
 	o->resumed = 0;
+	o->security = 0;
 	if (conf.helo[0] != '\0')
 		snprintf(helo, sizeof helo, "%s", conf.helo);
 	else if (gethostname(helo, sizeof helo) != 0 || helo[0] == '\0')
@@ -469,8 +495,41 @@ static void attempt(const pm_spool *spool, pm_spool_item *it, pm_env *e,
 	memset(&sp, 0, sizeof sp);
 	sp.host = conf.host;
 	sp.port = (uint16_t)conf.port;
-	sp.tlsa = conf.tlsa;
-	sp.ntlsa = conf.ntlsa;
+	/* tlsa dns: the pins from DNS, authenticated by DNSSEC; without
+	 * them, the configured lines if any (said in the log), else nothing
+	 * is sent. */
+	pins = conf.tlsa;
+	pins_dns = 0;
+	dns_note[0] = '\0';
+	if (conf.tlsa_dns) {
+		static pm_tlsa dns_recs[PM_TLSA_MAX];
+		char why[256];
+		size_t nd;
+
+		if (pm_dns_tlsa_lookup(conf.host, conf.port,
+			conf.dns_server[0] != '\0' ? conf.dns_server : NULL, conf.timeout,
+			dns_recs, PM_TLSA_MAX, &nd, why, sizeof why) == 0) {
+			pins = dns_recs;
+			pins_dns = 1;
+			sp.ntlsa = nd;
+		} else if (conf.ntlsa > 0) {
+			snprintf(dns_note, sizeof dns_note, "no TLSA from DNS: %s;"
+				" the configured tlsa lines were used", why);
+			if (args.verbose)
+				fprintf(stderr, "pinmail: %s\n", dns_note);
+		} else {
+			o->kind = OUT_DEFER;
+			o->code = EX_TEMPFAIL;
+			o->security = 1;
+			snprintf(o->line, sizeof o->line, "no pins for %s port %u: %s;"
+				" nothing was sent (tlsa dns fails closed)", conf.host,
+				conf.port, why);
+			return;
+		}
+	}
+	sp.tlsa = pins;
+	if (!pins_dns)
+		sp.ntlsa = conf.ntlsa;
 	/* Only a clock past the build date is believed; DANE-TA needs one. */
 	sp.now = now > (time_t)PM_BUILD_EPOCH ? (uint64_t)now : 0;
 	sp.seed = seed;
@@ -540,6 +599,12 @@ static void attempt(const pm_spool *spool, pm_spool_item *it, pm_env *e,
 	rc.line = o->line;
 	rc.line_cap = sizeof o->line;
 	o->code = pm_report(&sess, &rc);
+	/* A key matching no pin, or STARTTLS stripped or refused, is a
+	 * security failure: loud, exit 75. */
+	o->security = o->code == EX_TEMPFAIL && (pm_session_result(&sess) == PM_ERR_PIN_MISMATCH
+		|| pm_session_result(&sess) == PM_ERR_CHAIN
+		|| pm_session_result(&sess) == PM_ERR_NO_CLOCK
+		|| pm_session_result(&sess) == PM_ERR_STARTTLS);
 	switch (pm_session_result(&sess)) {
 	case PM_OK:
 		o->kind = OUT_SENT;
@@ -629,7 +694,7 @@ static int deliver(pm_spool *sp, pm_spool_item *it, pm_env *e, const uint8_t see
 	static outcome o;
 	char where[1024];
 	size_t left;
-	int perm, security;
+	int perm;
 
 	if (args.verbose)
 		fprintf(stderr, "pinmail: delivering %s (attempt %u)\n", it->id,
@@ -674,15 +739,9 @@ static int deliver(pm_spool *sp, pm_spool_item *it, pm_env *e, const uint8_t see
 			sp->dir, it->id, strerror(errno));
 	pm_spool_release(it);
 	log_result(it->id, e, o.matched, o.resumed, "deferred", o.code, o.line);
-	/* A key matching no pin, or STARTTLS stripped or refused, is a
-	 * security failure: loud, exit 75. */
-	security = o.code == EX_TEMPFAIL && (pm_session_result(&sess) == PM_ERR_PIN_MISMATCH
-		|| pm_session_result(&sess) == PM_ERR_CHAIN
-		|| pm_session_result(&sess) == PM_ERR_NO_CLOCK
-		|| pm_session_result(&sess) == PM_ERR_STARTTLS);
 	fprintf(stderr, "pinmail: %s; queued as %s, next attempt in %lld s"
 		" (pinmail -q)\n", o.line, it->id, pm_spool_backoff(e->attempts));
-	return security ? EX_TEMPFAIL : EX_OK;
+	return o.security ? EX_TEMPFAIL : EX_OK;
 }
 
 /* Fresh secret bytes: the kernel's seed through one DRBG, for TLS and the

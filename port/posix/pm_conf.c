@@ -281,6 +281,10 @@ static int set_key(pm_conf *c, unsigned line, const char *key, char *val)
 		c->port_set = 1;
 		return 0;
 	}
+	if (strcmp(key, "tlsa") == 0 && strcmp(val, "dns") == 0) {
+		c->tlsa_dns = 1;
+		return 0;
+	}
 	if (strcmp(key, "tlsa") == 0)
 		return add_tlsa(c, line, val);
 	if (strcmp(key, "user") == 0)
@@ -428,7 +432,7 @@ int pm_conf_load_opts(pm_conf *c, const char *path, int need_server)
 		return 0;
 	if (c->host[0] == '\0')
 		return fail(c, 0, "no host; add a line \"host mail.example.com\"", NULL);
-	if (c->ntlsa == 0)
+	if (c->ntlsa == 0 && !c->tlsa_dns)
 		return fail(c, 0, "no usable tlsa record; pinmail talks only to a server"
 			" it can authenticate: add \"tlsa 3 1 1 <sha256 of the server key>\""
 			" (see \"Getting the pin\" in the README)", NULL);

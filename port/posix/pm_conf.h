@@ -8,6 +8,9 @@
  *                        DANE-TA records
  *   port N               default 465 (implicit TLS)
  *   tlsa U S M HEX       a pin, as DNS presents a TLSA record; repeatable
+ *   tlsa dns             the pins from DNS (_PORT._tcp.HOST TLSA), valid only
+ *                        with the AD bit of a validating resolver; tlsa
+ *                        lines given too are the fallback
  *   user NAME            AUTH user (no AUTH without it)
  *   password SECRET      or: password_file PATH (first line is the secret)
  *   from ADDRESS         envelope sender unless -f/-r is given
@@ -55,6 +58,7 @@ typedef struct {
 	unsigned port;
 	pm_tlsa tlsa[PM_TLSA_MAX];
 	unsigned tlsa_line[PM_TLSA_MAX];       /* line of each record */
+	int tlsa_dns;                          /* "tlsa dns": look them up */
 	size_t ntlsa;
 	char user[PM_CRED_MAX + 1];
 	char password[PM_CRED_MAX + 1];
