@@ -306,7 +306,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(c.host[0] != '\0' && strlen(c.host) < sizeof c.host);
 		FZ_CHECK(c.port >= 1 && c.port <= 65535);
 		FZ_CHECK(c.timeout >= 1 && c.timeout <= 3600);
-		FZ_CHECK(c.ntlsa >= 1 && c.ntlsa <= PM_TLSA_MAX);
+		/* Pins configured, or "tlsa dns" (then lines are optional). */
+		FZ_CHECK((c.ntlsa >= 1 || c.tlsa_dns) && c.ntlsa <= PM_TLSA_MAX);
+		FZ_CHECK(c.port == 465 || c.port == 587 || c.port_set);
+		FZ_CHECK(c.starttls == 0 || c.starttls == 1);
 		FZ_CHECK(c.pool_len <= sizeof c.pool);
 		for (i = 0; i < c.ntlsa; i++) {
 			FZ_CHECK(pm_tlsa_unusable(&c.tlsa[i]) == NULL);
@@ -315,7 +318,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_CHECK(c.tlsa_line[i] >= 1 && (i == 0
 				|| c.tlsa_line[i] > c.tlsa_line[i - 1]));
 		}
-		{
+		if (c.ntlsa > 0) {
 			pm_dane d;
 			FZ_CHECK(pm_dane_init(&d, c.tlsa, c.ntlsa) == 0);
 		}
