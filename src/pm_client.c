@@ -101,6 +101,9 @@ static int start(pm_client *c, const pm_client_conf *conf)
 	sp.port = conf->port != 0 ? conf->port : DEFAULT_PORT;
 	sp.resume = conf->session;
 	c->session = conf->session;
+	/* Without a wall clock the age is measured on the port's own. */
+	sp.resume_age_checked = conf->session != NULL
+		&& now(c) - conf->session->kept_ms <= PM_TLS_CACHE_MAX_AGE * 1000u;
 	sp.tlsa = c->tlsa;
 	sp.ntlsa = ntlsa;
 	sp.now = c->port->unix_time != NULL ? c->port->unix_time(c->port_ctx) : 0;
@@ -237,8 +240,9 @@ static void finish(pm_client *c)
 	/* Keep a new session for the next submission; forget one that the
 	 * server would not take back cleanly. */
 	if (c->session != NULL) {
-		if (c->s.secure && !c->s.resumed)
-			pm_session_keep(&c->s, c->session);
+		if (c->s.secure && !c->s.resumed
+			&& pm_session_keep(&c->s, c->session))
+			c->session->kept_ms = now(c);
 		else if (c->s.offered && !c->s.secure)
 			wipe(c->session, sizeof *c->session);
 	}

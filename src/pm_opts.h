@@ -95,6 +95,13 @@
 
 /* Most tlsa records configured at once (current + next, EE + TA, ...).
  * RAM: 8 bytes per record in the verifier; record data is caller-owned. */
+/* How long a TLS session may be resumed after the full handshake that
+ * verified its pins (a resumed one checks no certificate, dates included).
+ * Postfix's own default lifetime. */
+#ifndef PM_TLS_CACHE_MAX_AGE
+#define PM_TLS_CACHE_MAX_AGE 3600
+#endif
+
 #ifndef PM_TLSA_MAX
 #define PM_TLSA_MAX 8
 #endif

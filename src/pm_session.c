@@ -76,6 +76,18 @@ void pm_session_bind(uint8_t out[32], const char *host, uint16_t port,
 	br_sha256_out(&h, out);
 }
 
+/* A cached session is offered only within PM_TLS_CACHE_MAX_AGE of the
+ * full handshake that verified it (a resumed one checks no dates): by the
+ * wall clock when both times are known, else only if the caller measured
+ * the age itself (resume_age_checked, e.g. with a monotonic clock). */
+static int young(const pm_tls_cache *r, const pm_session_params *p)
+{
+	if (p->now != 0 && r->verified != 0)
+		return r->verified <= p->now + 300
+			&& (r->verified > p->now || p->now - r->verified <= PM_TLS_CACHE_MAX_AGE);
+	return p->resume_age_checked;
+}
+
 /* The host name goes out as SNI and is the name DANE-TA checks. */
 static int start_tls(pm_session *s)
 {
@@ -180,6 +192,7 @@ int pm_session_start(pm_session *s, const pm_session_params *p)
 	if (r != NULL && r->params.session_id_len > 0
 		&& r->params.session_id_len <= sizeof r->params.session_id
 		&& r->matched >= 0 && (size_t)r->matched < p->ntlsa
+		&& young(r, p)
 		&& memcmp(r->bind, s->bind, sizeof s->bind) == 0) {
 		br_ssl_engine_set_session_parameters(eng, &r->params);
 		memcpy(s->offered_id, r->params.session_id, r->params.session_id_len);

@@ -59,6 +59,7 @@ typedef struct {
 	uint8_t bind[32];
 	int32_t matched;           /* index of the pin that verified it */
 	uint64_t verified;         /* UTC seconds of that handshake; 0: no clock */
+	uint32_t kept_ms;          /* a port's monotonic milliseconds then */
 } pm_tls_cache;
 
 /* Everything a session is told. Pointers are kept unless said otherwise. */
@@ -68,7 +69,11 @@ typedef struct {
 	                            * of a resumable session */
 	const pm_tls_cache *resume;/* NULL, or a session to offer: used only
 	                            * when its binding is this host, port and
-	                            * pin set (copied) */
+	                            * pin set, and it is young (copied) */
+	int resume_age_checked;    /* without a wall clock (now or the cache's
+	                            * verified is 0): the caller has checked
+	                            * the session's age itself; else it is not
+	                            * offered */
 	const pm_tlsa *tlsa;       /* pins */
 	size_t ntlsa;
 	uint64_t now;              /* trustworthy UTC seconds; 0: no clock */

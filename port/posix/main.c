@@ -173,7 +173,13 @@ static void trace(void *ctx, char dir, const char *line, size_t len)
 			sess.resumed ? " (TLS session resumed)" : "");
 		said_pin = 1;
 	}
-	fprintf(stderr, "%s %.*s\n", dir == 'C' ? "-->" : "<--", (int)len, line);
+	/* Server text reaches a terminal: printable ASCII only (no escape
+	 * sequences, C1 controls or bidi overrides; with STARTTLS it comes
+	 * before the server is authenticated). */
+	fputs(dir == 'C' ? "--> " : "<-- ", stderr);
+	for (; len > 0; len--, line++)
+		fputc(*line >= 0x20 && *line < 0x7f ? *line : '?', stderr);
+	fputc('\n', stderr);
 }
 
 static const char usage_line[] =
@@ -553,6 +559,8 @@ static void attempt(const pm_spool *spool, pm_spool_item *it, pm_env *e,
 	 * belongs to this host, port and pin set is pm_session_start's call. */
 	if (conf.tls_resume && pm_tlscache_load(spool->dir, sp.now, &cache) == 0)
 		sp.resume = &cache;
+	else if (!conf.tls_resume)
+		pm_tlscache_drop(spool->dir);   /* no master secret left behind */
 	said_pin = 0;
 	err = pm_session_start(&sess, &sp);
 	explicit_bzero(&cache, sizeof cache);

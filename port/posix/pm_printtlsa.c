@@ -35,8 +35,10 @@
 
 typedef struct {
 	const br_x509_class *vtable;
-	size_t n, used, cur_len, cur_cap;
+	size_t n, used, cur_len, cur_cap, depth;
 	size_t off[CHAIN_MAX], len[CHAIN_MAX];
+	size_t pos[CHAIN_MAX];          /* each kept certificate's place (0: the
+	                                 * server's), as some may be dropped */
 	size_t dropped;                 /* certificates that did not fit */
 	int cur_ok;
 } recorder;
@@ -48,7 +50,7 @@ static void rec_start_chain(const br_x509_class **ctx, const char *server_name)
 	recorder *r = (recorder *)(void *)ctx;
 
 	(void)server_name;
-	r->n = r->used = r->dropped = 0;
+	r->n = r->used = r->dropped = r->depth = 0;
 	r->cur_ok = 0;
 }
 
@@ -82,8 +84,10 @@ static void rec_end_cert(const br_x509_class **ctx)
 {
 	recorder *r = (recorder *)(void *)ctx;
 
+	r->depth++;
 	if (!r->cur_ok)
 		return;
+	r->pos[r->n] = r->depth - 1;
 	r->off[r->n] = r->used;
 	r->len[r->n] = r->cur_len;
 	r->used += r->cur_len;
@@ -185,13 +189,19 @@ static void put_oid(FILE *out, const tlv *t)
 	}
 }
 
-/* Text from the certificate, control characters replaced. */
+/* Text from the certificate: printable ASCII as it is, every other byte
+ * as \xHH (no escape sequence, C1 control or bidi override reaches the
+ * terminal; UTF-8 names stay readable enough to compare). */
 static void put_text(FILE *out, const uint8_t *p, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		fputc(p[i] < 0x20 || p[i] == 0x7f ? '?' : p[i], out);
+	for (i = 0; i < n; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			fputc(p[i], out);
+		else
+			fprintf(out, "\\x%02x", p[i]);
+	}
 }
 
 static const struct {
@@ -533,17 +543,20 @@ int pm_print_tlsa(const char *target, unsigned default_port, unsigned timeout_s,
 		" there: nothing else was sent)\n", host, port, rec.n + rec.dropped,
 		rec.n + rec.dropped == 1 ? "" : "s");
 	for (i = 0; i < rec.n; i++) {
-		valid[i] = pm_print_cert(out, i, chain + rec.off[i], rec.len[i], pins[i]) == 0;
+		valid[i] = pm_print_cert(out, rec.pos[i], chain + rec.off[i], rec.len[i],
+			pins[i]) == 0;
 		if (!valid[i])
-			fprintf(out, "# certificate %zu: malformed, skipped\n", i + 1);
+			fprintf(out, "# certificate %zu: malformed, skipped\n", rec.pos[i] + 1);
 	}
 	if (rec.dropped > 0)
 		fprintf(out, "# %zu more certificate%s not shown (chain over %d"
 			" certificates or %d bytes)\n", rec.dropped,
 			rec.dropped == 1 ? "" : "s", CHAIN_MAX, CHAIN_BYTES);
-	if (!valid[0]) {
-		fprintf(stderr, "pinmail: %s port %u: the server's certificate is malformed;"
-			" no pin printed\n", host, port);
+	/* The server's own certificate must be the one kept first. */
+	if (rec.pos[0] != 0 || !valid[0]) {
+		fprintf(stderr, "pinmail: %s port %u: the server's certificate is %s;"
+			" no pin printed\n", host, port,
+			rec.pos[0] != 0 ? "larger than pinmail keeps" : "malformed");
 		return EX_PROTOCOL;
 	}
 	fputs("# The server's key (needs no clock, survives renewals that keep the key):\n"
@@ -554,7 +567,7 @@ int pm_print_tlsa(const char *target, unsigned default_port, unsigned timeout_s,
 		if (!valid[i])
 			continue;
 		fprintf(out, "# or certificate %zu's key, a CA (needs a trustworthy clock;"
-			" checks the chain, dates and name):\n#tlsa 2 1 1 ", i + 1);
+			" checks the chain, dates and name):\n#tlsa 2 1 1 ", rec.pos[i] + 1);
 		put_hex(out, pins[i], 32);
 		fputc('\n', out);
 	}

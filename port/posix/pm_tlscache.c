@@ -66,8 +66,10 @@ int pm_tlscache_load(const char *dir, uint64_t now, pm_tls_cache *out)
 		n = read(fd, rec, sizeof rec);
 	while (n < 0 && errno == EINTR);
 	close(fd);
-	if (n != REC_LEN || memcmp(rec, magic, sizeof magic) != 0)
+	if (n != REC_LEN || memcmp(rec, magic, sizeof magic) != 0) {
+		explicit_bzero(rec, sizeof rec);
 		return -1;
+	}
 	memcpy(out->bind, p, 32);
 	p += 32;
 	out->matched = (int32_t)get(&p, 4);
@@ -79,10 +81,11 @@ int pm_tlscache_load(const char *dir, uint64_t now, pm_tls_cache *out)
 	p += 32;
 	memcpy(out->params.master_secret, p, 48);
 	explicit_bzero(rec, sizeof rec);
-	/* Verified within the lifetime, by a clock that has not gone back. */
+	/* Verified within the lifetime (up to 5 minutes of clock skew ahead
+	 * are taken as now). pm_session_start checks it again. */
 	if (out->params.session_id_len == 0 || out->params.session_id_len > 32
 		|| out->verified == 0 || out->verified > now + 300
-		|| now - out->verified > PM_TLSCACHE_MAX_AGE) {
+		|| (out->verified < now && now - out->verified > PM_TLS_CACHE_MAX_AGE)) {
 		explicit_bzero(out, sizeof *out);
 		return -1;
 	}

@@ -8,7 +8,7 @@
  * if it is a regular file owned by the user, not a link, with no access
  * for group or others. What it is bound to (host, port, the exact pin set:
  * pm_session_bind) is checked by pm_session_start; here only its age:
- * a session is offered for at most PM_TLSCACHE_MAX_AGE seconds after the
+ * a session is offered for at most PM_TLS_CACHE_MAX_AGE seconds after the
  * full handshake that verified its pins, and never without a trustworthy
  * clock.
  */
@@ -19,7 +19,6 @@
 #include "pm_session.h"
 
 #define PM_TLSCACHE_NAME    "tls.session"
-#define PM_TLSCACHE_MAX_AGE 3600        /* Postfix's own default lifetime */
 
 /* Read DIR's cached session into *out. 0 when one is there and young
  * enough at now (trustworthy UTC seconds; 0: none, and nothing is read);

@@ -37,6 +37,7 @@ static pm_session_params params(const pm_tls_cache *resume)
 	p.ntlsa = 2;
 	p.seed = seed;
 	p.seed_len = sizeof seed;
+	p.now = 1700000060;             /* a minute after the cache's handshake */
 	p.resume = resume;
 	p.smtp.helo = "client.example";
 	p.smtp.from = "alice@example.org";
@@ -157,6 +158,34 @@ static void test_offer(void)
 	PM_CHECK_INT(pm_session_start(&sess, &p), 0);
 	PM_CHECK_INT(sess.offered, 0);
 	c.params.session_id_len = 33;
+	PM_CHECK_INT(pm_session_start(&sess, &p), 0);
+	PM_CHECK_INT(sess.offered, 0);
+	c.params.session_id_len = 32;
+
+	/* Age: at most PM_TLS_CACHE_MAX_AGE after the full handshake. */
+	p = params(&c);
+	p.now = c.verified + PM_TLS_CACHE_MAX_AGE;
+	PM_CHECK_INT(pm_session_start(&sess, &p), 0);
+	PM_CHECK_INT(sess.offered, 1);
+	p.now = c.verified + PM_TLS_CACHE_MAX_AGE + 1;
+	PM_CHECK_INT(pm_session_start(&sess, &p), 0);
+	PM_CHECK_INT(sess.offered, 0);
+	p.now = c.verified - 300;                       /* a little skew: fine */
+	PM_CHECK_INT(pm_session_start(&sess, &p), 0);
+	PM_CHECK_INT(sess.offered, 1);
+	p.now = c.verified - 301;                       /* from the future: no */
+	PM_CHECK_INT(pm_session_start(&sess, &p), 0);
+	PM_CHECK_INT(sess.offered, 0);
+	/* Without a wall clock, only if the caller measured the age. */
+	p.now = 0;
+	PM_CHECK_INT(pm_session_start(&sess, &p), 0);
+	PM_CHECK_INT(sess.offered, 0);
+	p.resume_age_checked = 1;
+	PM_CHECK_INT(pm_session_start(&sess, &p), 0);
+	PM_CHECK_INT(sess.offered, 1);
+	p.now = 1700000060;
+	c.verified = 0;
+	p.resume_age_checked = 0;
 	PM_CHECK_INT(pm_session_start(&sess, &p), 0);
 	PM_CHECK_INT(sess.offered, 0);
 }
