@@ -11,6 +11,37 @@
 static uint8_t resp[PM_RESOLV_MSG_MAX];
 static uint8_t pool[PM_DNSTLSA_POOL];
 
+/* Records in a fixed order (usage, selector, type, data): DNS servers
+ * shuffle them, and a resumable TLS session is bound to the pin set in
+ * order. */
+static int before(const pm_tlsa *a, const pm_tlsa *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c;
+
+	if (a->usage != b->usage)
+		return a->usage < b->usage;
+	if (a->selector != b->selector)
+		return a->selector < b->selector;
+	if (a->mtype != b->mtype)
+		return a->mtype < b->mtype;
+	c = memcmp(a->data, b->data, n);
+	return c != 0 ? c < 0 : a->len < b->len;
+}
+
+static void sort(pm_tlsa *r, size_t n)
+{
+	pm_tlsa t;
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		t = r[i];
+		for (j = i; j > 0 && before(&t, &r[j - 1]); j--)
+			r[j] = r[j - 1];
+		r[j] = t;
+	}
+}
+
 int pm_dns_tlsa_lookup(const char *host, unsigned port, const char *dns_server,
 	unsigned timeout_s, pm_tlsa *recs, size_t max, size_t *n,
 	char *why, size_t cap)
@@ -84,5 +115,6 @@ int pm_dns_tlsa_lookup(const char *host, unsigned port, const char *dns_server,
 		snprintf(why, cap, "no usable TLSA record at %s (%zu unusable)", name, skipped);
 		return PM_ERR_RESOLVE;
 	}
+	sort(recs, *n);
 	return 0;
 }

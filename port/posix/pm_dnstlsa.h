@@ -16,9 +16,10 @@
 
 #define PM_DNSTLSA_POOL 8192    /* the records' data, together */
 
-/* Look the records up. 0 with *n >= 1 usable records in recs (their data
- * in a static pool, valid until the next call); else an error (the why
- * names what DNS said) and *n = 0. */
+/* Look the records up. 0 with *n >= 1 usable records in recs, sorted
+ * (usage, selector, type, data: the same set is the same list, whatever
+ * order DNS gave), their data in a static pool valid until the next call;
+ * else an error (the why names what DNS said) and *n = 0. */
 int pm_dns_tlsa_lookup(const char *host, unsigned port, const char *dns_server,
 	unsigned timeout_s, pm_tlsa *recs, size_t max, size_t *n,
 	char *why, size_t cap);

@@ -187,6 +187,15 @@ check "fallback: the log says the configured lines were used" \
 send roll-before roll.pinmail.test "$UB"
 expect_status roll-before 0
 delivered roll-before
+# The same configuration again: the session kept is resumed (the pins
+# from DNS are bound in a fixed order, whatever order DNS gives them in).
+printf 'Subject: roll-again\n\ndane-dns roll-again\n' |
+	"$PINMAIL" -C "$T/roll-before.conf" -v bob@pinmail.test >"$T/roll-again.out" 2>"$T/roll-again.err"
+st=$?
+expect_status roll-again 0
+check "roll-again: the TLS session was resumed under the DNS pins" \
+	grep -q "authenticated by tlsa 3 1 1 from DNS .*(TLS session resumed)" "$T/roll-again.err"
+delivered roll-again
 "$PF" start "$rsa_DIR" "$P" "$CERTS/rsa2.chain.pem" "$CERTS/rsa2.key" >/dev/null ||
 	bad "restart postfix with the next key"
 mark "$rsa_DIR"
